@@ -1,0 +1,44 @@
+# Missiekompas: `make run` and `make test` are the front doors; `make help` lists the rest.
+.DEFAULT_GOAL := help
+SHELL := /bin/bash
+
+VENV   := .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed-$(shell cksum < requirements.txt | cut -d' ' -f1)
+STORE  := .build/store
+DATA   := $(wildcard data/*.yaml data/*.csv data/*.xlsx)
+
+help: ## list the targets
+	@grep -hE '^[a-z][a-z-]*:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+
+$(STAMP): requirements.txt
+	test -x $(PY) || python3 -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements.txt
+	rm -f $(VENV)/.installed-* && touch $@
+
+install: $(STAMP) ## create .venv and install the pinned requirements
+
+$(STORE): $(STAMP) $(DATA) ontology/missiekompas.ttl ontology/shapes.ttl
+	$(PY) -m kg build
+	touch -h $(STORE)
+
+build: $(STORE) ## validate the data and build the graph store (only when something changed)
+
+run: $(STORE) ## set up what is missing, then show the graph's statistics
+	$(PY) -m kg stats
+
+test: $(STAMP) ## run the test suite
+	$(PY) -m pytest -q
+
+lint: $(STAMP) ## ruff and the import contract (web -> search -> kg -> ontology)
+	$(VENV)/bin/ruff check ontology kg search web tests bench
+	$(VENV)/bin/lint-imports
+
+bench: $(STAMP) ## graph load and query timings per store (prints a table)
+	$(PY) bench/bench_graph.py
+
+clean: ## remove the built store (the data files stay)
+	rm -rf .build
+
+.PHONY: help install build run test lint bench clean

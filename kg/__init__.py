@@ -1,0 +1,1 @@
+"""The graph: data files -> RDF with provenance, validation, stores and named queries."""

@@ -1,0 +1,138 @@
+"""The `python -m kg` command line: build, validate, stats, export, import, query."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from dataclasses import replace
+from pathlib import Path
+
+from kg.build import build, compile_dataset, read_files
+from kg.errors import InvalidRecord, KgError
+from kg.export import export_graph, import_file
+from kg.formats import RDF_FORMATS, RESULTS_FORMATS, rdf_format
+from kg.queries import named_query, query_form, query_names
+from kg.settings import Settings, load_settings
+from kg.stats import compute_stats, format_stats
+from kg.store import open_store
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        settings = load_settings()
+        if getattr(args, "data", None):
+            settings = replace(settings, data_dirs=settings.data_dirs + tuple(Path(d) for d in args.data))
+        return int(args.run(args, settings) or 0)
+    except InvalidRecord as exc:
+        print(f"invalid data: {exc}", file=sys.stderr)
+        return 1
+    except KgError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("interrupted; the store is unchanged unless a build had finished", file=sys.stderr)
+        return 130
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m kg", description="Build and query the Missiekompas knowledge graph.")
+    sub = parser.add_subparsers(required=True, metavar="COMMAND")
+
+    def command(name: str, run: object, text: str) -> argparse.ArgumentParser:
+        p = sub.add_parser(name, help=text, description=text)
+        p.set_defaults(run=run)
+        return p
+
+    for name, run, text in (("build", _build, "validate the data files, then (re)build the store"),
+                            ("validate", _validate, "check the data files against the SHACL shapes; write nothing")):
+        p = command(name, run, text)
+        p.add_argument("--data", action="append", metavar="DIR",
+                       help="an extra folder of data files (repeatable), read with the configured ones")
+        p.add_argument("--quiet", action="store_true", help="no progress bar")
+    command("stats", _stats, "entities per class and MJPs per theme and cluster")
+    p = command("export", _export, "write the whole graph in an RDF format")
+    p.add_argument("--format", default="trig", choices=sorted(RDF_FORMATS), help="default: trig (keeps named graphs)")
+    p.add_argument("--output", "-o", metavar="FILE", help="file to write (default: standard output)")
+    p = command("import", _import, "replace the store with a TriG or N-Quads dump")
+    p.add_argument("file", metavar="FILE")
+    p = command("query", _query, "run a SPARQL query against the store")
+    source = p.add_mutually_exclusive_group(required=True)
+    source.add_argument("file", nargs="?", metavar="FILE.rq", help="file with the query")
+    source.add_argument("--sparql", metavar="TEXT", help="the query text")
+    source.add_argument("--named", metavar="NAME", help=f"a named query: {', '.join(query_names())}")
+    p.add_argument("--format", default="table",
+                   choices=["table", *sorted(RESULTS_FORMATS), *sorted(f for f in RDF_FORMATS if not RDF_FORMATS[f].has_graphs)],
+                   help="table (default), json, csv, tsv, xml for SELECT/ASK; ttl, nt, jsonld, rdfxml for CONSTRUCT/DESCRIBE")
+    return parser
+
+
+def _build(args: argparse.Namespace, settings: Settings) -> int:
+    store = open_store(settings, create=True)
+    report = build(settings, store, progress=not args.quiet and sys.stderr.isatty())
+    print(f"built {report.quads} quads in {len(report.graphs) + 2} graphs from {report.records} records "
+          f"in {report.files} files ({report.seconds:.1f} s) into the {store.name} store")
+    return 0
+
+
+def _validate(args: argparse.Namespace, settings: Settings) -> int:
+    files = read_files(settings.data_dirs, progress=not args.quiet and sys.stderr.isatty())
+    compiled = compile_dataset(files, settings.base_uri, progress=not args.quiet and sys.stderr.isatty())
+    print(f"0 violations: {compiled.records} records in {compiled.files} files conform to the shapes")
+    return 0
+
+
+def _stats(args: argparse.Namespace, settings: Settings) -> int:
+    print(format_stats(compute_stats(open_store(settings))))
+    return 0
+
+
+def _export(args: argparse.Namespace, settings: Settings) -> int:
+    data = export_graph(open_store(settings), rdf_format(args.format))
+    if args.output:
+        target = Path(args.output)
+        partial = target.with_name(target.name + ".partial")
+        partial.write_bytes(data)
+        partial.replace(target)  # never leave a half-written export under the real name
+        print(f"wrote {len(data)} bytes of {args.format} to {target}", file=sys.stderr)
+    else:
+        sys.stdout.buffer.write(data)
+    return 0
+
+
+def _import(args: argparse.Namespace, settings: Settings) -> int:
+    count = import_file(open_store(settings, create=True), Path(args.file))
+    print(f"imported {count} quads from {args.file}")
+    return 0
+
+
+def _query(args: argparse.Namespace, settings: Settings) -> int:
+    if args.named:
+        sparql = named_query(args.named)
+    elif args.sparql:
+        sparql = args.sparql
+    else:
+        try:
+            sparql = Path(args.file).read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise KgError(f"cannot read query file {args.file}: {exc}") from exc
+    store = open_store(settings)
+    form = query_form(sparql)
+    fmt = args.format
+    if fmt == "table":
+        if form == "SELECT":
+            print(_table(store.select(sparql)))
+            return 0
+        fmt = "tsv" if form == "ASK" else "ttl"
+    sys.stdout.buffer.write(store.query_to(sparql, fmt))
+    return 0
+
+
+def _table(rows: list[dict[str, object]]) -> str:
+    if not rows:
+        return "(no results)"
+    columns = list(dict.fromkeys(k for r in rows for k in r))
+    cells = [[str(r.get(c, "")) for c in columns] for r in rows]
+    widths = [min(60, max(len(c), *(len(row[i]) for row in cells))) for i, c in enumerate(columns)]
+    line = lambda vals: "  ".join(v[:60].ljust(w) for v, w in zip(vals, widths, strict=True))  # noqa: E731
+    return "\n".join([line(columns), line(["-" * w for w in widths]), *map(line, cells), f"({len(rows)} rows)"])

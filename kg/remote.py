@@ -1,0 +1,110 @@
+"""A store behind a remote SPARQL 1.1 endpoint (query + update URLs, optional auth)."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Iterator
+from typing import Any
+
+import pyoxigraph as ox
+import requests
+
+from kg.errors import QueryError, StoreError
+from kg.formats import rdf_format, results_format
+from kg.settings import Settings
+from kg.terms import from_json, to_python
+
+RESULTS_JSON = "application/sparql-results+json"
+
+
+class RemoteStore:
+    """Talks the SPARQL 1.1 Protocol. The endpoint must treat its default graph as the union of
+    the named graphs (for `oxigraph serve`: --union-default-graph), as the embedded store does.
+    Writes replace only the graphs under `graph_prefix`, in one update request (atomic on
+    stores that run an update request as one transaction, as Oxigraph does)."""
+
+    name = "remote"
+
+    def __init__(self, query_url: str, update_url: str, graph_prefix: str, *, token: str = "",
+                 user: str = "", password: str = "", timeout_s: float = 10.0) -> None:
+        if not query_url:
+            raise StoreError("MK_STORE=remote needs MK_REMOTE_QUERY_URL (and MK_REMOTE_UPDATE_URL to build)")
+        self.query_url, self.update_url, self.graph_prefix = query_url, update_url, graph_prefix
+        self.timeout_s = timeout_s
+        self._session = requests.Session()
+        if token:
+            self._session.headers["Authorization"] = f"Bearer {token}"
+        elif user:
+            self._session.auth = (user, password)
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> RemoteStore:
+        return cls(settings.remote_query_url, settings.remote_update_url, f"{settings.base_uri}graph/",
+                   token=settings.remote_token, user=settings.remote_user, password=settings.remote_password,
+                   timeout_s=settings.query_timeout_s)
+
+    def _post(self, url: str, data: dict[str, str], accept: str | None = None) -> requests.Response:
+        headers = {"Accept": accept} if accept else {}
+        try:
+            response = self._session.post(url, data=data, headers=headers, timeout=self.timeout_s)
+        except requests.Timeout as exc:
+            raise StoreError(f"the remote store did not answer within {self.timeout_s:g} s") from exc
+        except requests.RequestException as exc:
+            raise StoreError(f"cannot reach the remote store at {url}: {type(exc).__name__}") from exc
+        if response.status_code == 400:
+            raise QueryError(f"the remote store refused the request: {response.text[:500]}")
+        if response.status_code in (401, 403):
+            raise StoreError(f"the remote store refused access (HTTP {response.status_code}); check the credentials")
+        if not response.ok:
+            raise StoreError(f"the remote store answered HTTP {response.status_code}: {response.text[:200]}")
+        return response
+
+    def _json(self, sparql: str) -> dict[str, Any]:
+        try:
+            return self._post(self.query_url, {"query": sparql}, RESULTS_JSON).json()
+        except ValueError as exc:
+            raise StoreError("the remote store did not return SPARQL JSON results") from exc
+
+    def select(self, sparql: str) -> list[dict[str, Any]]:
+        body = self._json(sparql)
+        if "results" not in body:
+            raise QueryError("expected a SELECT query")
+        return [{k: to_python(from_json(v)) for k, v in row.items()} for row in body["results"]["bindings"]]
+
+    def ask(self, sparql: str) -> bool:
+        body = self._json(sparql)
+        if "boolean" not in body:
+            raise QueryError("expected an ASK query")
+        return bool(body["boolean"])
+
+    def query_to(self, sparql: str, fmt: str) -> bytes:
+        media = rdf_format(fmt).media_type if fmt in ("ttl", "nt", "jsonld", "rdfxml") else results_format(fmt).media_type
+        return self._post(self.query_url, {"query": sparql}, media).content
+
+    def quads(self) -> Iterator[ox.Quad]:
+        rows = self._json("SELECT ?g ?s ?p ?o WHERE { GRAPH ?g { ?s ?p ?o } }")["results"]["bindings"]
+        for row in rows:
+            yield ox.Quad(from_json(row["s"]), from_json(row["p"]), from_json(row["o"]), from_json(row["g"]))
+
+    def count(self) -> int:
+        rows = self.select("SELECT (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } }")
+        return int(rows[0]["n"]) if rows else 0
+
+    def replace_all(self, quads: Iterable[ox.Quad]) -> None:
+        if not self.update_url:
+            raise StoreError("writing to the remote store needs MK_REMOTE_UPDATE_URL")
+        self._post(self.update_url, {"update": self.replace_request(quads)})
+
+    def replace_request(self, quads: Iterable[ox.Quad]) -> str:
+        by_graph: dict[str, list[str]] = defaultdict(list)
+        for q in quads:
+            by_graph[str(q.graph_name)].append(f"{q.subject} {q.predicate} {q.object} .")
+        prefix = self.graph_prefix.replace("\\", "\\\\").replace('"', '\\"')
+        parts = [
+            "DELETE { GRAPH ?g { ?s ?p ?o } } WHERE { GRAPH ?g { ?s ?p ?o } "
+            f'FILTER(STRSTARTS(STR(?g), "{prefix}")) }}'
+        ]
+        if by_graph:
+            body = "\n".join(f"GRAPH {g} {{\n" + "\n".join(lines) + "\n}" for g, lines in by_graph.items())
+            parts.append(f"INSERT DATA {{\n{body}\n}}")
+        return " ;\n".join(parts)

@@ -1,0 +1,97 @@
+"""All configuration in one place: a frozen Settings read from MK_* environment variables."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+
+from kg.errors import KgError
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Every setting, its default and (in ``metadata['doc']``) what it does."""
+
+    base_uri: str = field(
+        default="https://w3id.org/missiekompas/id/",
+        metadata={"env": "MK_BASE_URI", "doc": "Base of every entity and graph URI; ends with '/'."},
+    )
+    data_dirs: tuple[Path, ...] = field(
+        default=(REPO_ROOT / "data",),
+        metadata={"env": "MK_DATA_DIRS", "doc": "Folders with data files, separated by ':' (the default dataset is data/)."},
+    )
+    store: str = field(
+        default="oxigraph",
+        metadata={"env": "MK_STORE", "doc": "Store backend: 'oxigraph' (embedded, persistent), 'memory' or 'remote'."},
+    )
+    store_path: Path = field(
+        default=REPO_ROOT / ".build" / "store",
+        metadata={"env": "MK_STORE_PATH", "doc": "Folder of the embedded Oxigraph store."},
+    )
+    remote_query_url: str = field(
+        default="",
+        metadata={"env": "MK_REMOTE_QUERY_URL", "doc": "SPARQL 1.1 query URL of the remote store."},
+    )
+    remote_update_url: str = field(
+        default="",
+        metadata={"env": "MK_REMOTE_UPDATE_URL", "doc": "SPARQL 1.1 update URL of the remote store."},
+    )
+    remote_user: str = field(
+        default="",
+        metadata={"env": "MK_REMOTE_USER", "doc": "User name for HTTP basic auth on the remote store (optional)."},
+    )
+    remote_password: str = field(
+        default="",
+        metadata={"env": "MK_REMOTE_PASSWORD", "doc": "Password for HTTP basic auth on the remote store (optional)."},
+    )
+    remote_token: str = field(
+        default="",
+        metadata={"env": "MK_REMOTE_TOKEN", "doc": "Bearer token for the remote store (optional; wins over basic auth)."},
+    )
+    query_timeout_s: float = field(
+        default=10.0,
+        metadata={"env": "MK_QUERY_TIMEOUT_S", "doc": "Seconds a query may take before it is stopped."},
+    )
+    host: str = field(
+        default="127.0.0.1",
+        metadata={"env": "MK_HOST", "doc": "Address the server listens on."},
+    )
+    port: int = field(
+        default=8000,
+        metadata={"env": "MK_PORT", "doc": "Port the server listens on."},
+    )
+
+
+def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
+    """Read settings from the environment (or a given mapping); unset variables keep defaults."""
+    env = os.environ if environ is None else environ
+    values: dict[str, object] = {}
+    for f in fields(Settings):
+        raw = env.get(f.metadata["env"])
+        if raw is None or raw == "":
+            continue
+        values[f.name] = _parse(f.name, f.metadata["env"], raw)
+    return Settings(**values)  # type: ignore[arg-type]
+
+
+def _parse(name: str, env_name: str, raw: str) -> object:
+    try:
+        if name == "data_dirs":
+            return tuple(Path(p) for p in raw.split(os.pathsep) if p)
+        if name == "store_path":
+            return Path(raw)
+        if name == "port":
+            return int(raw)
+        if name == "query_timeout_s":
+            return float(raw)
+    except ValueError as exc:
+        raise KgError(f"{env_name}={raw!r} is not valid: {exc}") from exc
+    if name == "store" and raw not in ("oxigraph", "memory", "remote"):
+        raise KgError(f"{env_name}={raw!r}: choose 'oxigraph', 'memory' or 'remote'")
+    if name == "base_uri" and not (raw.startswith(("http://", "https://")) and raw.endswith(("/", "#"))):
+        raise KgError(f"{env_name}={raw!r}: must be an http(s) URI ending in '/' or '#'")
+    return raw

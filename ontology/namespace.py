@@ -1,0 +1,96 @@
+"""The Missiekompas vocabulary as a typed namespace: a misspelled term raises an error."""
+
+from __future__ import annotations
+
+from rdflib.namespace import DefinedNamespace, Namespace
+from rdflib.term import URIRef
+
+
+class MK(DefinedNamespace):
+    """Terms of ``ontology/missiekompas.ttl``; ``tests/test_ontology.py`` keeps both in step."""
+
+    _NS = Namespace("https://w3id.org/missiekompas/ontology#")
+    _fail = True
+
+    # Classes
+    Agenda: URIRef
+    BroadProgramme: URIRef
+    ConfidenceLevel: URIRef
+    DataGraph: URIRef
+    KEMCategory: URIRef
+    KeyTechnology: URIRef
+    KnowledgeQuestion: URIRef
+    MJP: URIRef
+    MMIP: URIRef
+    Mission: URIRef
+    Organisation: URIRef
+    Programme: URIRef
+    RelatedProgramme: URIRef
+    ResearchRoute: URIRef
+    SelectionCriterion: URIRef
+    SourceDocument: URIRef
+    TRLLevel: URIRef
+    TechnologyCluster: URIRef
+    Theme: URIRef
+    ValorisationActivity: URIRef
+
+    # Properties
+    acronym: URIRef
+    addressesQuestion: URIRef
+    adoptedBy: URIRef
+    agenda: URIRef
+    budgetCommitted: URIRef
+    budgetNote: URIRef
+    budgetPrivate: URIRef
+    budgetPublic: URIRef
+    budgetTotal: URIRef
+    cluster: URIRef
+    confidence: URIRef
+    contributesToMMIP: URIRef
+    contributesToMission: URIRef
+    coordinator: URIRef
+    endYear: URIRef
+    isSample: URIRef
+    missionGeneration: URIRef
+    namedIn: URIRef
+    organisationKind: URIRef
+    origin: URIRef
+    period: URIRef
+    questionKind: URIRef
+    questionNumber: URIRef
+    relatesToMission: URIRef
+    reportedAvgClustersPerMJP: URIRef
+    reportedAvgThemesPerMJP: URIRef
+    reportedBudgetCommitted: URIRef
+    reportedBudgetTotal: URIRef
+    reportedMJPCount: URIRef
+    reportedPublicShare: URIRef
+    route: URIRef
+    servesMission: URIRef
+    sourceFile: URIRef
+    sourceHash: URIRef
+    startYear: URIRef
+    statusNote: URIRef
+    targetYear: URIRef
+    theme: URIRef
+    trlLevel: URIRef
+    usesKEM: URIRef
+    usesTechnology: URIRef
+    visibility: URIRef
+
+    # Individuals and concept schemes
+    HighConfidence: URIRef
+    LeadRole: URIRef
+    LowConfidence: URIRef
+    MediumConfidence: URIRef
+    PartnerRole: URIRef
+    clusters: URIRef
+    confidenceLevels: URIRef
+    kemCategories: URIRef
+    keyTechnologies: URIRef
+    missions: URIRef
+    researchRoutes: URIRef
+    selectionCriteria: URIRef
+    themes: URIRef
+    trlLevels: URIRef
+    valorisationActivities: URIRef

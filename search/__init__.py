@@ -1,0 +1,1 @@
+"""Meaning: text processing, embeddings, vector and lexical index, matching (see issue 4)."""

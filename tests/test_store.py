@@ -1,0 +1,124 @@
+"""Every store backend answers the same queries on the same data; writes are all-or-nothing."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import replace
+from pathlib import Path
+
+import pyoxigraph as ox
+import pytest
+
+from kg.build import build, compile_dataset, read_files
+from kg.errors import QueryError, StoreError
+from kg.remote import RemoteStore
+from kg.settings import Settings
+from kg.store import MemoryStore, OxigraphStore, Store, open_store
+from tests.conftest import BASE, TINY
+
+PREFIX = "PREFIX mk: <https://w3id.org/missiekompas/ontology#> PREFIX skos: <http://www.w3.org/2004/02/skos/core#> "
+MJP_LABELS = PREFIX + 'SELECT ?label WHERE { ?p a mk:MJP ; skos:prefLabel ?label } ORDER BY ?label'
+
+
+@pytest.fixture(params=["memory", "oxigraph", "remote"])
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
+    if request.param == "memory":
+        yield MemoryStore()
+    elif request.param == "oxigraph":
+        yield OxigraphStore(tmp_path / "store", create=True)
+    else:
+        url = request.getfixturevalue("oxigraph_server")
+        yield RemoteStore(f"{url}/query", f"{url}/update", f"{BASE}graph/")
+
+
+@pytest.fixture
+def tiny_quads() -> list[ox.Quad]:
+    return compile_dataset(read_files([TINY]), BASE).quads
+
+
+def test_store_loads_and_answers_select_ask_construct(store: Store, tiny_quads: list[ox.Quad]) -> None:
+    store.replace_all(tiny_quads)
+    assert store.count() == len(tiny_quads)
+    assert [r["label"] for r in store.select(MJP_LABELS)] == ["Sample sensing programme", "Storage programme"]
+    assert store.ask(PREFIX + "ASK { ?p mk:isSample true }") is True
+    rows = store.select(PREFIX + "SELECT ?t WHERE { <https://w3id.org/missiekompas/id/programme/storage-mjp> mk:budgetTotal ?t }")
+    assert int(rows[0]["t"]) == 1000000
+    turtle = store.query_to(PREFIX + "CONSTRUCT { ?p a mk:MJP } WHERE { ?p a mk:MJP }", "nt")
+    assert sorted(turtle.decode().strip().splitlines()) == sorted(
+        f"<{BASE}programme/{i}> <http://www.w3.org/1999/02/22-rdf-syntax-ns#type> "
+        "<https://w3id.org/missiekompas/ontology#MJP> ." for i in ("sample-sensing", "storage-mjp"))
+    csv = store.query_to(MJP_LABELS, "csv").decode()
+    assert csv.replace("\r\n", "\n") == "label\nSample sensing programme\nStorage programme\n"
+    assert set(store.quads()) == set(tiny_quads)
+
+
+def test_replace_all_replaces_everything(store: Store, tiny_quads: list[ox.Quad]) -> None:
+    store.replace_all(tiny_quads)
+    keep = [q for q in tiny_quads if "programme/storage-mjp" not in str(q.subject)]
+    store.replace_all(keep)
+    assert store.count() == len(keep)
+    assert [r["label"] for r in store.select(MJP_LABELS)] == ["Sample sensing programme"]
+
+
+def test_malformed_query_is_a_query_error(store: Store) -> None:
+    with pytest.raises(QueryError):
+        store.select("SELEKT ?x WHERE { ?x ?y ?z }")
+
+
+def test_embedded_store_persists_across_reopening(tmp_path: Path, tiny_quads: list[ox.Quad]) -> None:
+    path = tmp_path / "store"
+    first = OxigraphStore(path, create=True)
+    first.replace_all(tiny_quads)
+    del first
+    again = OxigraphStore(path)
+    assert again.count() == len(tiny_quads)
+
+
+def test_embedded_store_keeps_one_version_folder(tmp_path: Path, tiny_quads: list[ox.Quad]) -> None:
+    path = tmp_path / "store"
+    store = OxigraphStore(path, create=True)
+    for _ in range(3):
+        store.replace_all(tiny_quads)
+    assert path.is_symlink()
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith("store-")) == [path.resolve().name]
+
+
+def test_failed_write_keeps_the_old_version(tmp_path: Path, tiny_quads: list[ox.Quad]) -> None:
+    path = tmp_path / "store"
+    store = OxigraphStore(path, create=True)
+    store.replace_all(tiny_quads)
+
+    def broken() -> Iterator[ox.Quad]:
+        yield tiny_quads[0]
+        raise RuntimeError("disk on fire")
+
+    with pytest.raises(RuntimeError):
+        store.replace_all(broken())
+    assert store.count() == len(tiny_quads)
+    assert OxigraphStore.__name__ and len(list(tmp_path.glob("store-*"))) == 1
+
+
+def test_opening_a_missing_store_says_how_to_build(tmp_path: Path) -> None:
+    with pytest.raises(StoreError, match="python -m kg build"):
+        OxigraphStore(tmp_path / "absent")
+
+
+def test_remote_store_without_url_is_refused() -> None:
+    with pytest.raises(StoreError, match="MK_REMOTE_QUERY_URL"):
+        open_store(Settings(store="remote"))
+
+
+def test_unreachable_remote_store_gives_a_clear_error() -> None:
+    from tests.conftest import free_port
+
+    remote = RemoteStore(f"http://127.0.0.1:{free_port()}/query", "", f"{BASE}graph/", timeout_s=2)
+    with pytest.raises(StoreError, match="cannot reach"):
+        remote.count()
+
+
+def test_remote_build_leaves_other_graphs_alone(oxigraph_server: str, settings: Settings) -> None:
+    remote = RemoteStore(f"{oxigraph_server}/query", f"{oxigraph_server}/update", f"{BASE}graph/")
+    remote._post(remote.update_url, {"update": "INSERT DATA { GRAPH <http://other.example/g> { <urn:a> <urn:b> <urn:c> } }"})
+    build(replace(settings, store="remote"), remote)
+    assert remote.ask("ASK { GRAPH <http://other.example/g> { <urn:a> <urn:b> <urn:c> } }")
+    assert [r["label"] for r in remote.select(MJP_LABELS)] == ["Sample sensing programme", "Storage programme"]

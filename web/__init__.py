@@ -1,0 +1,1 @@
+"""HTTP: the Flask app factory and blueprints (see the SPARQL and web issues)."""
