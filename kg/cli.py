@@ -11,8 +11,9 @@ from kg.build import build, compile_dataset, read_files
 from kg.errors import InvalidRecord, KgError
 from kg.export import export_graph, import_file
 from kg.formats import RDF_FORMATS, RESULTS_FORMATS, rdf_format
-from kg.queries import named_query, query_form, query_names
+from kg.queries import named_query, query_names
 from kg.settings import Settings, load_settings
+from kg.sparql_text import query_form
 from kg.stats import compute_stats, format_stats
 from kg.store import open_store
 

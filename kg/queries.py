@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from functools import cache
 from pathlib import Path
 
@@ -23,14 +22,3 @@ def named_query(name: str) -> str:
         raise KgError(f"no named query {name!r}; known: {', '.join(query_names())}")
     return path.read_text(encoding="utf-8")
 
-
-_FORM = re.compile(r"\b(SELECT|ASK|CONSTRUCT|DESCRIBE)\b", re.IGNORECASE)
-_NOISE = re.compile(r"#[^\n]*|<[^>\s]*>|\"(?:[^\"\\]|\\.)*\"|'(?:[^'\\]|\\.)*'")
-
-
-def query_form(sparql: str) -> str:
-    """SELECT, ASK, CONSTRUCT or DESCRIBE: the first form keyword outside comments, IRIs and strings."""
-    match = _FORM.search(_NOISE.sub(" ", sparql))
-    if not match:
-        raise KgError("not a SPARQL query: no SELECT, ASK, CONSTRUCT or DESCRIBE found")
-    return match.group(1).upper()

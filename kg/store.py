@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import fcntl
 import os
 import shutil
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -37,17 +39,21 @@ class Store(Protocol):
     def replace_all(self, quads: Iterable[ox.Quad]) -> None:
         """Atomically make the store hold exactly these quads (readers see old or new, never a mix)."""
 
+    def update(self, sparql: str) -> None:
+        """Run a SPARQL update atomically: all of it applies, or nothing does."""
+
     def count(self) -> int: ...
 
 
 class _OxigraphQueries:
     """Query methods shared by the backends that hold a pyoxigraph store in this process."""
 
-    _store: ox.Store
+    def _handle(self) -> ox.Store:
+        raise NotImplementedError
 
     def _run(self, sparql: str) -> Any:
         try:
-            return self._store.query(sparql, use_default_graph_as_union=True)
+            return self._handle().query(sparql, use_default_graph_as_union=True)
         except SyntaxError as exc:
             raise QueryError(f"malformed SPARQL: {exc}") from exc
         except OSError as exc:
@@ -73,12 +79,23 @@ class _OxigraphQueries:
         return result.serialize(format=results_format(fmt).ox_format) or b""
 
     def quads(self) -> Iterator[ox.Quad]:
-        for quad in self._store.quads_for_pattern(None, None, None, None):
+        for quad in self._handle().quads_for_pattern(None, None, None, None):
             if not isinstance(quad.graph_name, ox.DefaultGraph):
                 yield quad
 
     def count(self) -> int:
-        return len(self._store)
+        return len(self._handle())
+
+
+def _apply_update(source: ox.Store, target: ox.Store, sparql: str) -> None:
+    """Copy `source` into `target`, then run the update on `target` (the source stays as it was)."""
+    target.bulk_extend(source.quads_for_pattern(None, None, None, None))
+    try:
+        target.update(sparql)
+    except SyntaxError as exc:
+        raise QueryError(f"malformed SPARQL update: {exc}") from exc
+    except OSError as exc:
+        raise StoreError(f"the update failed: {exc}") from exc
 
 
 class MemoryStore(_OxigraphQueries):
@@ -89,65 +106,96 @@ class MemoryStore(_OxigraphQueries):
     def __init__(self) -> None:
         self._store = ox.Store()
 
+    def _handle(self) -> ox.Store:
+        return self._store
+
     def replace_all(self, quads: Iterable[ox.Quad]) -> None:
         fresh = ox.Store()
         fresh.bulk_extend(quads)
         self._store = fresh  # one reference swap: readers see the old or the new store
 
+    def update(self, sparql: str) -> None:
+        fresh = ox.Store()
+        _apply_update(self._store, fresh, sparql)
+        self._store = fresh
+
 
 class OxigraphStore(_OxigraphQueries):
     """The embedded, persistent Oxigraph store (RocksDB) at `path`.
 
-    `path` is a symbolic link to a versioned folder. A rebuild fills a new folder and then
-    swaps the link with one atomic rename, so a crash or a failed build never leaves a
-    half-written store behind.
+    `path` is a symbolic link to a versioned folder that is only ever opened read-only. Every
+    write (a build, an import, a SPARQL update) fills a new folder and then swaps the link with
+    one atomic rename, under a file lock: a crash or a failed write never leaves a half-written
+    store, readers in other processes keep answering from the old version and pick up the new
+    one on their next request, and the previous version is kept for readers still busy with it.
     """
 
     name = "oxigraph"
 
-    def __init__(self, path: Path, *, create: bool = False, read_only: bool = False) -> None:
+    def __init__(self, path: Path, *, create: bool = False) -> None:
         self.path = path
-        if not path.exists() and not create:
-            raise StoreError(f"no graph store at {path}; build one first with: python -m kg build")
-        self._read_only = read_only
-        self._store = self._open(path.resolve()) if path.exists() else self._new_version([])
+        self._opened: Path | None = None
+        self._store: ox.Store | None = None
+        if not path.exists():
+            if not create:
+                raise StoreError(f"no graph store at {path}; build one first with: python -m kg build")
+            self.replace_all([])
 
-    def _open(self, path: Path) -> ox.Store:
-        # Always open the versioned folder itself, never the link: RocksDB caches by path.
-        try:
-            return ox.Store.read_only(str(path)) if self._read_only else ox.Store(str(path))
-        except OSError as exc:
-            raise StoreError(f"cannot open the store at {path}: {exc}") from exc
+    def version_path(self) -> Path:
+        """The folder of the current version (changes with every write)."""
+        return self.path.resolve()
+
+    def _handle(self) -> ox.Store:
+        current = self.version_path()
+        if self._store is None or current != self._opened:
+            try:
+                # Open the versioned folder itself, never the link: RocksDB caches by path.
+                self._store, self._opened = ox.Store.read_only(str(current)), current
+            except OSError as exc:
+                raise StoreError(f"cannot open the store at {self.path}: {exc}") from exc
+        return self._store
 
     def replace_all(self, quads: Iterable[ox.Quad]) -> None:
-        if self._read_only:
-            raise StoreError("the store was opened read-only")
-        self._store = self._new_version(quads)
+        with self._write_lock():
+            self._publish(lambda fresh: fresh.bulk_extend(quads))
 
-    def _new_version(self, quads: Iterable[ox.Quad]) -> ox.Store:
+    def update(self, sparql: str) -> None:
+        with self._write_lock():
+            current = self._handle()
+            self._publish(lambda fresh: _apply_update(current, fresh, sparql))
+
+    @contextmanager
+    def _write_lock(self) -> Iterator[None]:
         self.path.parent.mkdir(parents=True, exist_ok=True)
+        with open(self.path.with_name(f".{self.path.name}.lock"), "w") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            yield
+
+    def _publish(self, fill: Callable[[ox.Store], object]) -> None:
         version = self.path.with_name(f"{self.path.name}-{time.time_ns()}")
         fresh = ox.Store(str(version))
         try:
-            fresh.bulk_extend(quads)
+            fill(fresh)
             fresh.flush()
         except BaseException:
             del fresh
             shutil.rmtree(version, ignore_errors=True)
             raise
         del fresh  # release the RocksDB lock before the folder goes live under its stable name
-        old = self.path.resolve() if self.path.is_symlink() else None
+        previous = self.path.resolve().name if self.path.is_symlink() else ""
         if self.path.exists() and not self.path.is_symlink():
             self.path.rename(self.path.with_name(f"{self.path.name}-legacy-{time.time_ns()}"))
         link = self.path.with_name(f".{self.path.name}.link-{os.getpid()}")
         link.unlink(missing_ok=True)
         link.symlink_to(version.name)
         os.replace(link, self.path)
-        if hasattr(self, "_store"):
-            del self._store
-        if old is not None and old != version:
-            shutil.rmtree(old, ignore_errors=True)
-        return self._open(version)
+        self._prune(keep={version.name, previous, self._opened.name if self._opened else ""})
+
+    def _prune(self, keep: set[str]) -> None:
+        """Remove old versions, keeping the new one and the previous one (readers may still be on it)."""
+        for old in self.path.parent.glob(f"{self.path.name}-*"):
+            if old.name not in keep and old.is_dir():
+                shutil.rmtree(old, ignore_errors=True)
 
 
 def open_store(settings: Settings, *, create: bool = False) -> Store:

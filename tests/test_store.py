@@ -74,19 +74,34 @@ def test_embedded_store_persists_across_reopening(tmp_path: Path, tiny_quads: li
     assert again.count() == len(tiny_quads)
 
 
-def test_embedded_store_keeps_one_version_folder(tmp_path: Path, tiny_quads: list[ox.Quad]) -> None:
+def test_embedded_store_keeps_the_current_and_previous_version(tmp_path: Path, tiny_quads: list[ox.Quad]) -> None:
     path = tmp_path / "store"
     store = OxigraphStore(path, create=True)
-    for _ in range(3):
+    versions = []
+    for _ in range(4):
         store.replace_all(tiny_quads)
+        versions.append(path.resolve().name)
     assert path.is_symlink()
-    assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith("store-")) == [path.resolve().name]
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith("store-")) == sorted(versions[-2:])
+
+
+def test_update_is_applied_to_a_new_version_and_seen_by_other_readers(tmp_path: Path, tiny_quads: list[ox.Quad]) -> None:
+    writer = OxigraphStore(tmp_path / "store", create=True)
+    writer.replace_all(tiny_quads)
+    reader = OxigraphStore(tmp_path / "store")
+    assert reader.count() == len(tiny_quads)
+    writer.update("INSERT DATA { GRAPH <urn:g> { <urn:a> <urn:b> <urn:c> } }")
+    assert reader.count() == len(tiny_quads) + 1
+    with pytest.raises(QueryError):
+        writer.update("INSERT DATA { broken")
+    assert reader.count() == len(tiny_quads) + 1
 
 
 def test_failed_write_keeps_the_old_version(tmp_path: Path, tiny_quads: list[ox.Quad]) -> None:
     path = tmp_path / "store"
     store = OxigraphStore(path, create=True)
     store.replace_all(tiny_quads)
+    versions = sorted(p.name for p in tmp_path.glob("store-*"))
 
     def broken() -> Iterator[ox.Quad]:
         yield tiny_quads[0]
@@ -95,7 +110,7 @@ def test_failed_write_keeps_the_old_version(tmp_path: Path, tiny_quads: list[ox.
     with pytest.raises(RuntimeError):
         store.replace_all(broken())
     assert store.count() == len(tiny_quads)
-    assert OxigraphStore.__name__ and len(list(tmp_path.glob("store-*"))) == 1
+    assert sorted(p.name for p in tmp_path.glob("store-*")) == versions
 
 
 def test_opening_a_missing_store_says_how_to_build(tmp_path: Path) -> None:
