@@ -25,8 +25,10 @@ $(STORE): $(STAMP) $(DATA) ontology/missiekompas.ttl ontology/shapes.ttl
 
 build: $(STORE) ## validate the data and build the graph store (only when something changed)
 
-run: $(STORE) ## set up what is missing, then show the graph's statistics
-	$(PY) -m kg stats
+run: $(STORE) ## set up what is missing, then serve on http://$${MK_HOST:-127.0.0.1}:$${MK_PORT:-8000}
+	$(PY) -m kg stats | head -1
+	@echo "serving on http://$${MK_HOST:-127.0.0.1}:$${MK_PORT:-8000}/sparql (Ctrl-C stops)"
+	$(VENV)/bin/gunicorn --config web/gunicorn_conf.py web.wsgi:app
 
 test: $(STAMP) ## run the test suite
 	$(PY) -m pytest -q
@@ -38,7 +40,11 @@ lint: $(STAMP) ## ruff and the import contract (web -> search -> kg -> ontology)
 bench: $(STAMP) ## graph load and query timings per store (prints a table)
 	$(PY) bench/bench_graph.py
 
+vendor-yasgui: ## refresh the vendored YASGUI build from npm (needs npm; the result is committed)
+	tmp=$$(mktemp -d) && (cd $$tmp && npm pack --silent @zazuko/yasgui@4.6.2 >/dev/null && tar xzf *.tgz) && \
+	cp $$tmp/package/build/yasgui.min.js $$tmp/package/build/yasgui.min.css web/static/yasgui/ && rm -rf $$tmp
+
 clean: ## remove the built store (the data files stay)
 	rm -rf .build
 
-.PHONY: help install build run test lint bench clean
+.PHONY: help install build run test lint bench vendor-yasgui clean

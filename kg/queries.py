@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import re
 from functools import cache
 from pathlib import Path
 
 from kg.errors import KgError
 
 QUERY_DIR = Path(__file__).with_name("queries")
+SAFE_IRI = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*:[^<>\"{}|^`\\\s]*$")
 
 
 def query_names() -> list[str]:
@@ -15,10 +17,31 @@ def query_names() -> list[str]:
 
 
 @cache
-def named_query(name: str) -> str:
-    """The text of a named query; an unknown name lists the known ones."""
+def _query_text(name: str) -> str:
     path = QUERY_DIR / f"{name}.rq"
     if not path.is_file():
         raise KgError(f"no named query {name!r}; known: {', '.join(query_names())}")
     return path.read_text(encoding="utf-8")
 
+
+def named_query(name: str, this: str | None = None) -> str:
+    """The text of a named query; `this` binds the IRI that the query calls $this."""
+    text = _query_text(name)
+    if this is None:
+        return text
+    if not SAFE_IRI.match(this):
+        raise KgError(f"not a usable IRI: {this!r}")
+    return text.replace("$this", f"<{this}>")
+
+
+
+EXAMPLES = (  # shown in the SPARQL editor: the common questions of partner institutes
+    ("MJPs per cluster", "mjps_per_cluster"),
+    ("Missions without a programme", "missions_without_programme"),
+    ("Programmes of each organisation", "programmes_of_organisation"),
+    ("Knowledge questions per cluster", "questions_per_cluster"),
+)
+
+
+def example_queries() -> list[dict[str, str]]:
+    return [{"title": title, "query": named_query(name)} for title, name in EXAMPLES]

@@ -56,6 +56,34 @@ class Settings:
         default=10.0,
         metadata={"env": "MK_QUERY_TIMEOUT_S", "doc": "Seconds a query may take before it is stopped."},
     )
+    max_rows: int = field(
+        default=10_000,
+        metadata={"env": "MK_MAX_ROWS", "doc": "Most rows (or triples) one SPARQL answer returns; the rest is cut."},
+    )
+    max_body_bytes: int = field(
+        default=1_000_000,
+        metadata={"env": "MK_MAX_BODY_BYTES", "doc": "Largest request body accepted (queries, updates, uploads); larger: 413."},
+    )
+    write_token: str = field(
+        default="",
+        metadata={"env": "MK_WRITE_TOKEN", "doc": "Bearer token for SPARQL Update and Graph Store writes; empty: read-only."},
+    )
+    outbound_allow: tuple[str, ...] = field(
+        default=(),
+        metadata={"env": "MK_OUTBOUND_ALLOW", "doc": "IRI prefixes that SERVICE/LOAD may call, separated by spaces; empty: none."},
+    )
+    query_workers: int = field(
+        default=2,
+        metadata={"env": "MK_QUERY_WORKERS", "doc": "Query worker processes per server process (they enforce the timeout)."},
+    )
+    workers: int = field(
+        default=2,
+        metadata={"env": "MK_WORKERS", "doc": "gunicorn worker processes for `make run`."},
+    )
+    threads: int = field(
+        default=4,
+        metadata={"env": "MK_THREADS", "doc": "Threads per gunicorn worker."},
+    )
     host: str = field(
         default="127.0.0.1",
         metadata={"env": "MK_HOST", "doc": "Address the server listens on."},
@@ -84,8 +112,13 @@ def _parse(name: str, env_name: str, raw: str) -> object:
             return tuple(Path(p) for p in raw.split(os.pathsep) if p)
         if name == "store_path":
             return Path(raw)
-        if name == "port":
-            return int(raw)
+        if name in ("port", "max_rows", "max_body_bytes", "query_workers", "workers", "threads"):
+            value = int(raw)
+            if value < 1:
+                raise ValueError("must be 1 or more")
+            return value
+        if name == "outbound_allow":
+            return tuple(raw.split())
         if name == "query_timeout_s":
             return float(raw)
     except ValueError as exc:

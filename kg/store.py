@@ -48,12 +48,12 @@ class Store(Protocol):
 class _OxigraphQueries:
     """Query methods shared by the backends that hold a pyoxigraph store in this process."""
 
-    def _handle(self) -> ox.Store:
+    def handle(self) -> ox.Store:
         raise NotImplementedError
 
     def _run(self, sparql: str) -> Any:
         try:
-            return self._handle().query(sparql, use_default_graph_as_union=True)
+            return self.handle().query(sparql, use_default_graph_as_union=True)
         except SyntaxError as exc:
             raise QueryError(f"malformed SPARQL: {exc}") from exc
         except OSError as exc:
@@ -79,12 +79,12 @@ class _OxigraphQueries:
         return result.serialize(format=results_format(fmt).ox_format) or b""
 
     def quads(self) -> Iterator[ox.Quad]:
-        for quad in self._handle().quads_for_pattern(None, None, None, None):
+        for quad in self.handle().quads_for_pattern(None, None, None, None):
             if not isinstance(quad.graph_name, ox.DefaultGraph):
                 yield quad
 
     def count(self) -> int:
-        return len(self._handle())
+        return len(self.handle())
 
 
 def _apply_update(source: ox.Store, target: ox.Store, sparql: str) -> None:
@@ -106,7 +106,7 @@ class MemoryStore(_OxigraphQueries):
     def __init__(self) -> None:
         self._store = ox.Store()
 
-    def _handle(self) -> ox.Store:
+    def handle(self) -> ox.Store:
         return self._store
 
     def replace_all(self, quads: Iterable[ox.Quad]) -> None:
@@ -145,7 +145,7 @@ class OxigraphStore(_OxigraphQueries):
         """The folder of the current version (changes with every write)."""
         return self.path.resolve()
 
-    def _handle(self) -> ox.Store:
+    def handle(self) -> ox.Store:
         current = self.version_path()
         if self._store is None or current != self._opened:
             try:
@@ -161,7 +161,7 @@ class OxigraphStore(_OxigraphQueries):
 
     def update(self, sparql: str) -> None:
         with self._write_lock():
-            current = self._handle()
+            current = self.handle()
             self._publish(lambda fresh: _apply_update(current, fresh, sparql))
 
     @contextmanager

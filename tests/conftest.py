@@ -96,3 +96,62 @@ def oxigraph_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     finally:
         proc.terminate()
         proc.wait(timeout=10)
+
+
+WRITE_TOKEN = "test-write-token-0123456789"
+
+
+def start_server(store_path: Path, log_path: Path, **env: str) -> tuple[subprocess.Popen[bytes], str]:
+    """Start the real server (gunicorn, as `make run` does) on a free loopback port."""
+    import os
+
+    port = free_port()
+    environment = {**os.environ, "MK_STORE_PATH": str(store_path), "MK_PORT": str(port), "MK_HOST": "127.0.0.1",
+                   "MK_WORKERS": "1", "MK_THREADS": "4", "MK_WRITE_TOKEN": WRITE_TOKEN, **env}
+    gunicorn = Path(sys.executable).with_name("gunicorn")
+    with open(log_path, "wb") as log:  # the child keeps its own handle
+        proc = subprocess.Popen([str(gunicorn), "--config", "web/gunicorn_conf.py", "web.wsgi:app"],
+                                cwd=REPO_ROOT, env=environment, stdout=log, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            requests.get(f"{url}/sparql", params={"query": "ASK {}"}, timeout=2)
+            return proc, url
+        except requests.ConnectionError:
+            if time.monotonic() > deadline or proc.poll() is not None:
+                proc.kill()
+                raise RuntimeError("the server did not start; see " + str(log_path)) from None
+            time.sleep(0.2)
+
+
+def stop_server(proc: subprocess.Popen[bytes]) -> None:
+    proc.terminate()
+    try:
+        proc.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+
+
+@pytest.fixture(scope="session")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The real server on the shipped default data. Read-only use only: tests must not write here."""
+    from kg.store import OxigraphStore
+
+    folder = tmp_path_factory.mktemp("server")
+    build(Settings(store_path=folder / "store"), OxigraphStore(folder / "store", create=True))
+    proc, url = start_server(folder / "store", folder / "server.log", MK_QUERY_TIMEOUT_S="3", MK_MAX_ROWS="500",
+                             MK_MAX_BODY_BYTES="200000")
+    yield url
+    stop_server(proc)
+
+
+@pytest.fixture
+def writable_server(tmp_path: Path) -> Iterator[str]:
+    """A real server on its own copy of the tiny dataset, for tests that write (with WRITE_TOKEN)."""
+    from kg.store import OxigraphStore
+
+    build(Settings(data_dirs=(TINY,), store_path=tmp_path / "store"), OxigraphStore(tmp_path / "store", create=True))
+    proc, url = start_server(tmp_path / "store", tmp_path / "server.log")
+    yield url
+    stop_server(proc)

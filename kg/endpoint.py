@@ -1,0 +1,60 @@
+"""The SPARQL service behind the HTTP endpoint: checks, limits and dispatch to the store."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from kg.errors import KgError, QueryError
+from kg.execute import QueryRequest, execute
+from kg.formats import RDF_FORMATS, RESULTS_FORMATS
+from kg.results import Serialized
+from kg.sparql_text import UpdateDataset, apply_update_dataset, outbound_calls
+from kg.store import MemoryStore, OxigraphStore, Store
+from kg.worker import WorkerPool
+
+
+class QueryRejected(KgError):
+    """The request is well-formed but not allowed here (an outbound call, a write without rights)."""
+
+
+@dataclass(frozen=True)
+class Limits:
+    timeout_s: float = 10.0
+    max_rows: int = 10_000
+    outbound_allow: tuple[str, ...] = ()
+
+
+class QueryService:
+    """Answers user SPARQL. On the embedded store, queries run in worker processes that are killed
+    at the timeout; the in-memory store (tests) runs them in-process; a remote store enforces its
+    own limits and gets our timeout on the HTTP request."""
+
+    def __init__(self, store: Store, limits: Limits, workers: int = 2) -> None:
+        self.store = store
+        self.limits = limits
+        self._pool = WorkerPool(workers) if isinstance(store, OxigraphStore) else None
+
+    def check_outbound(self, text: str) -> None:
+        for target in outbound_calls(text):
+            if not any(target.startswith(prefix) for prefix in self.limits.outbound_allow):
+                raise QueryRejected(f"SERVICE and LOAD calls to other hosts are not allowed here ({target}); "
+                                    "this endpoint only answers from its own data")
+
+    def query(self, request: QueryRequest, fmt: str) -> Serialized:
+        self.check_outbound(request.query)
+        if self._pool is not None and isinstance(self.store, OxigraphStore):
+            return self._pool.run(self.store.version_path(), request, fmt, self.limits.max_rows, self.limits.timeout_s)
+        if isinstance(self.store, MemoryStore):
+            return execute(self.store.handle(), request, fmt, self.limits.max_rows)
+        if request.default_graphs or request.named_graphs:
+            raise QueryError("default-graph-uri / named-graph-uri are not supported on a remote store")
+        media = (RESULTS_FORMATS.get(fmt) or RDF_FORMATS[fmt]).media_type
+        return Serialized(self.store.query_to(request.query, fmt), media)
+
+    def update(self, text: str, dataset: UpdateDataset) -> None:
+        self.check_outbound(text)
+        self.store.update(apply_update_dataset(text, dataset))
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.close()

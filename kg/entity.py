@@ -1,0 +1,74 @@
+"""One entity: its description as RDF, and a view (labels, texts, links both ways) for pages."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from rdflib import Graph
+
+from kg.queries import named_query
+from kg.store import Store
+from ontology import MK
+
+SKOS_PREF = "http://www.w3.org/2004/02/skos/core#prefLabel"
+DESCRIPTION = "http://purl.org/dc/terms/description"
+TEXT_PROPERTIES = (SKOS_PREF, DESCRIPTION)
+
+
+@dataclass(frozen=True)
+class Link:
+    property_iri: str
+    property_label: str
+    value: str
+    label: str | None
+
+    @property
+    def is_iri(self) -> bool:
+        return self.value.startswith(("http://", "https://", "urn:"))
+
+
+@dataclass(frozen=True)
+class EntityView:
+    iri: str
+    labels: dict[str, str]
+    descriptions: dict[str, str]
+    is_sample: bool
+    outgoing: tuple[Link, ...]
+    incoming: tuple[Link, ...]
+
+    @property
+    def title(self) -> str:
+        return self.labels.get("nl") or self.labels.get("en") or next(iter(self.labels.values()), self.iri)
+
+
+def describe_entity(store: Store, iri: str) -> Graph:
+    graph = Graph()
+    graph.parse(data=store.query_to(named_query("describe_entity", this=iri), "nt"), format="nt")
+    return graph
+
+
+def entity_view(store: Store, iri: str) -> EntityView | None:
+    """Everything a page shows about `iri`, or None when the graph says nothing about it."""
+    texts: dict[str, dict[str, str]] = {SKOS_PREF: {}, DESCRIPTION: {}}
+    is_sample = False
+    for r in store.select(named_query("entity_texts", this=iri)):
+        if r["property"] == str(MK.isSample):
+            is_sample = bool(r["sample"])
+        else:
+            texts[str(r["property"])][str(r.get("lang") or "")] = str(r["text"])
+    rows = store.select(named_query("entity_links", this=iri))
+    if not rows and not texts[SKOS_PREF]:
+        return None
+    out: dict[tuple[str, str], Link] = {}
+    inc: dict[tuple[str, str], Link] = {}
+    for r in rows:
+        prop, value = str(r["property"]), str(r["value"])
+        if prop in TEXT_PROPERTIES and r["direction"] == "out":
+            continue
+        label = str(r.get("propertyLabel") or prop.rsplit("#", 1)[-1].rsplit("/", 1)[-1])
+        target = out if r["direction"] == "out" else inc
+        if (prop, value) not in target or r.get("lang") == "nl":
+            target[(prop, value)] = Link(prop, label, value, str(r["valueLabel"]) if "valueLabel" in r else None)
+    order = lambda link: (link.property_label, link.label or link.value)  # noqa: E731
+    return EntityView(iri, texts[SKOS_PREF], texts[DESCRIPTION], is_sample,
+                      tuple(sorted(out.values(), key=order)), tuple(sorted(inc.values(), key=order)))

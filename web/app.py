@@ -1,0 +1,60 @@
+"""The Flask app factory: settings in, blueprints, error handlers and security headers on."""
+
+from __future__ import annotations
+
+import logging
+import time
+
+from flask import Flask, Response, g, request
+
+from kg.settings import Settings, load_settings
+from web.errors import register_error_handlers
+from web.services import Services
+
+log = logging.getLogger("missiekompas.web")
+
+CSP = ("default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
+       "connect-src 'self'; font-src 'self' data:; frame-ancestors 'none'; base-uri 'self'; form-action 'self'")
+
+
+def create_app(settings: Settings | None = None) -> Flask:
+    settings = settings or load_settings()
+    app = Flask(__name__)
+    app.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes
+    app.extensions["missiekompas"] = Services(settings)
+
+    from web.graph_store import graph_store
+    from web.linked_data import linked_data
+    from web.sparql import sparql
+
+    for blueprint in (sparql, linked_data, graph_store):
+        app.register_blueprint(blueprint)
+    register_error_handlers(app)
+    app.jinja_env.filters["local_link"] = lambda iri: _local_link(iri, settings.base_uri)
+    app.before_request(_start_timer)
+    app.after_request(_finish)
+    return app
+
+
+def _local_link(iri: str, base: str) -> str:
+    """Our own entity IRIs open on this server (/id/...); others link out as they are."""
+    return "/id/" + iri[len(base):] if iri.startswith(base) else iri
+
+
+def _start_timer() -> None:
+    g.started = time.perf_counter()
+
+
+def _finish(response: Response) -> Response:
+    headers = response.headers
+    headers.setdefault("X-Content-Type-Options", "nosniff")
+    headers.setdefault("Content-Security-Policy", CSP)
+    headers.setdefault("Referrer-Policy", "same-origin")
+    if request.method in ("GET", "HEAD", "OPTIONS") or request.path == "/sparql":
+        headers.setdefault("Access-Control-Allow-Origin", "*")
+        headers.setdefault("Access-Control-Allow-Headers", "Accept, Content-Type, Authorization")
+        headers.setdefault("Access-Control-Allow-Methods", "GET, POST, OPTIONS")
+    elapsed_ms = (time.perf_counter() - g.get("started", time.perf_counter())) * 1000
+    log.info("%s %s %s %.1f ms %s bytes", request.method, request.path, response.status_code, elapsed_ms,
+             response.content_length if response.content_length is not None else "-")
+    return response

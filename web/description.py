@@ -1,0 +1,73 @@
+"""Machine-readable self-descriptions: the SPARQL service description and the VoID/DCAT dataset."""
+
+from __future__ import annotations
+
+from rdflib import BNode, Graph, Literal, Namespace, URIRef
+from rdflib.namespace import DCAT, DCTERMS, RDF, VOID, XSD
+
+from kg.queries import named_query
+from kg.store import Store
+from kg.uris import dataset_uri
+from web.negotiation import GRAPH_OFFERS
+
+SD = Namespace("http://www.w3.org/ns/sparql-service-description#")
+FORMATS = Namespace("http://www.w3.org/ns/formats/")
+RDFLIB_FORMATS = {"ttl": "turtle", "nt": "nt", "jsonld": "json-ld", "rdfxml": "xml"}
+RESULT_FORMATS = ("SPARQL_Results_JSON", "SPARQL_Results_XML", "SPARQL_Results_CSV", "SPARQL_Results_TSV",
+                  "Turtle", "N-Triples", "JSON-LD", "RDF_XML", "TriG", "N-Quads")
+DUMPS = {  # file name -> (RDF format name, description)
+    "missiekompas.trig.gz": "trig",
+    "missiekompas.nq.gz": "nq",
+    "missiekompas.ttl.gz": "ttl",
+    "missiekompas.nt.gz": "nt",
+}
+
+
+def serialize(graph: Graph, fmt: str) -> tuple[bytes, str]:
+    return graph.serialize(format=RDFLIB_FORMATS[fmt], encoding="utf-8"), GRAPH_OFFERS[fmt][0]
+
+
+def service_description(endpoint: str, fmt: str) -> tuple[bytes, str]:
+    graph = Graph()
+    graph.bind("sd", SD)
+    service = URIRef(endpoint + "#service")
+    graph.add((service, RDF.type, SD.Service))
+    graph.add((service, SD.endpoint, URIRef(endpoint)))
+    for language in ("SPARQL11Query", "SPARQL11Update"):
+        graph.add((service, SD.supportedLanguage, SD[language]))
+    graph.add((service, SD.feature, SD.UnionDefaultGraph))
+    for name in RESULT_FORMATS:
+        graph.add((service, SD.resultFormat, FORMATS[name]))
+    dataset = BNode()
+    graph.add((service, SD.defaultDataset, dataset))
+    graph.add((dataset, RDF.type, SD.Dataset))
+    default = BNode()
+    graph.add((dataset, SD.defaultGraph, default))
+    graph.add((default, RDF.type, SD.Graph))
+    graph.add((default, DCTERMS.description,
+               Literal("The union of all named graphs. Read-only without a write token.", lang="en")))
+    return serialize(graph, fmt)
+
+
+def void_description(store: Store, base: str, root: str) -> Graph:
+    """The dataset: title, licence, build time, named graphs with their sizes, endpoint and dumps."""
+    graph = Graph()
+    graph.bind("void", VOID)
+    graph.bind("dcat", DCAT)
+    dataset = dataset_uri(base)
+    graph.parse(data=store.query_to(f"CONSTRUCT {{ <{dataset}> ?p ?o }} WHERE {{ <{dataset}> ?p ?o }}", "nt"),
+                format="nt")
+    graph.add((dataset, VOID.sparqlEndpoint, URIRef(root + "sparql")))
+    graph.add((dataset, VOID.triples, Literal(store.count(), datatype=XSD.integer)))
+    for name in DUMPS:
+        graph.add((dataset, VOID.dataDump, URIRef(f"{root}dumps/{name}")))
+    for row in store.select(named_query("graphs")):
+        subset = URIRef(row["graph"])
+        graph.add((dataset, VOID.subset, subset))
+        graph.add((subset, VOID.triples, Literal(int(row["triples"]), datatype=XSD.integer)))
+        graph.add((subset, DCTERMS.source, Literal(row["file"])))
+    distribution = URIRef(root + "sparql")
+    graph.add((dataset, DCAT.distribution, distribution))
+    graph.add((distribution, RDF.type, DCAT.Distribution))
+    graph.add((distribution, DCAT.accessURL, URIRef(root + "sparql")))
+    return graph

@@ -1,0 +1,89 @@
+"""Errors to HTTP in one place: specific exceptions become status codes and problem+json."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, Response, json
+from werkzeug.exceptions import HTTPException
+
+from kg.endpoint import QueryRejected
+from kg.errors import DataFileError, InvalidRecord, KgError, QueryError, StoreError
+from kg.worker import QueryTimeout
+
+log = logging.getLogger("missiekompas.web")
+
+
+class NotAcceptableFormat(KgError):
+    """No format we can produce matches what the client accepts."""
+
+
+class Unauthorized(KgError):
+    """A write without a bearer token."""
+
+
+class Forbidden(KgError):
+    """A write with a wrong token, or writes switched off."""
+
+
+class NotFound(KgError):
+    """No such entity, graph or file."""
+
+
+class BadRequest(KgError):
+    """The request breaks the protocol (missing or repeated parameter, bad encoding)."""
+
+
+class UnsupportedMediaType(KgError):
+    """A request body in a media type this endpoint does not take."""
+
+
+STATUS: list[tuple[type[Exception], int, str]] = [
+    (NotAcceptableFormat, 406, "Not Acceptable"),
+    (Unauthorized, 401, "Unauthorized"),
+    (Forbidden, 403, "Forbidden"),
+    (NotFound, 404, "Not Found"),
+    (BadRequest, 400, "Bad Request"),
+    (UnsupportedMediaType, 415, "Unsupported Media Type"),
+    (QueryRejected, 400, "Query refused"),
+    (QueryError, 400, "Malformed query"),
+    (InvalidRecord, 400, "Invalid data"),
+    (DataFileError, 400, "Unreadable data"),
+    (QueryTimeout, 503, "Query timeout"),
+    (StoreError, 503, "Store unavailable"),
+]
+
+
+def problem(status: int, title: str, detail: str) -> Response:
+    body = json.dumps({"type": "about:blank", "title": title, "status": status, "detail": detail})
+    response = Response(body, status=status, content_type="application/problem+json")
+    if status == 401:
+        response.headers["WWW-Authenticate"] = 'Bearer realm="missiekompas"'
+    return response
+
+
+def register_error_handlers(app: Flask) -> None:
+    def handle_known(exc: KgError) -> Response:
+        for kind, status, title in STATUS:
+            if isinstance(exc, kind):
+                if status >= 500:
+                    log.warning("%s: %s", title, exc)
+                return problem(status, title, str(exc))
+        return problem(400, "Bad Request", str(exc))
+
+    def handle_http(exc: HTTPException) -> Response:
+        detail = exc.description or exc.name
+        if exc.code == 413:
+            detail = f"the request body is larger than the limit of {app.config['MAX_CONTENT_LENGTH']} bytes"
+        response = problem(exc.code or 500, exc.name, detail)
+        if exc.code == 405 and exc.valid_methods:
+            response.headers["Allow"] = ", ".join(exc.valid_methods)
+        return response
+
+    def handle_unexpected(exc: Exception) -> Response:
+        log.exception("unexpected error")
+        return problem(500, "Internal Server Error", "something went wrong on our side; it has been logged")
+
+    app.register_error_handler(KgError, handle_known)
+    app.register_error_handler(HTTPException, handle_http)
+    app.register_error_handler(Exception, handle_unexpected)

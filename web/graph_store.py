@@ -1,0 +1,78 @@
+"""The SPARQL 1.1 Graph Store HTTP Protocol (indirect identification): read for all, write with a token."""
+
+from __future__ import annotations
+
+import pyoxigraph as ox
+from flask import Blueprint, Response, request
+
+from kg.errors import QueryError
+from kg.queries import SAFE_IRI
+from web.auth import require_write_token
+from web.errors import BadRequest, NotFound, UnsupportedMediaType
+from web.negotiation import GRAPH_OFFERS, negotiate
+from web.services import services
+
+graph_store = Blueprint("graph_store", __name__)
+READ_OFFERS = {k: GRAPH_OFFERS[k] for k in ("ttl", "nt", "jsonld", "rdfxml")}
+BODY_FORMATS = {
+    "text/turtle": ox.RdfFormat.TURTLE, "application/n-triples": ox.RdfFormat.N_TRIPLES,
+    "application/rdf+xml": ox.RdfFormat.RDF_XML, "application/ld+json": ox.RdfFormat.JSON_LD,
+}
+
+
+@graph_store.route("/rdf-graph-store", methods=["GET", "PUT", "POST", "DELETE"])
+def store_graph() -> Response:
+    target = _target()
+    if request.method == "GET":
+        return _read(target)
+    require_write_token()
+    graph = "DEFAULT" if target is None else f"GRAPH <{target}>"
+    if request.method == "DELETE":
+        if target is not None and not _exists(target):
+            raise NotFound(f"no graph named {target}")
+        services().store.update(f"DROP {graph}")
+        return Response(status=204)
+    data = _body_triples()
+    insert = f"INSERT DATA {{ {graph} {{ {data} }} }}" if data else ""
+    existed = target is None or _exists(target)
+    statements = ([f"DROP SILENT {graph}"] if request.method == "PUT" else []) + ([insert] if insert else [])
+    if statements:
+        services().store.update(" ;\n".join(statements))
+    return Response(status=204 if existed else 201)
+
+
+def _target() -> str | None:
+    """The graph IRI of ?graph=, or None for ?default; exactly one of the two."""
+    graphs = request.args.getlist("graph")
+    has_default = "default" in request.args
+    if has_default == bool(graphs) or len(graphs) > 1:
+        raise BadRequest("give exactly one of ?graph=<IRI> or ?default")
+    if graphs and not SAFE_IRI.match(graphs[0]):
+        raise BadRequest(f"not an absolute IRI: {graphs[0]!r}")
+    return graphs[0] if graphs else None
+
+
+def _exists(graph: str) -> bool:
+    return services().store.ask(f"ASK {{ GRAPH <{graph}> {{ ?s ?p ?o }} }}")
+
+
+def _read(target: str | None) -> Response:
+    fmt = negotiate(READ_OFFERS, request.headers.get("Accept"), request.args.get("format"))
+    where = "?s ?p ?o" if target is None else f"GRAPH <{target}> {{ ?s ?p ?o }}"
+    if target is not None and not _exists(target):
+        raise NotFound(f"no graph named {target}")
+    body = services().store.query_to(f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ {where} }}", fmt)
+    return Response(body, content_type=READ_OFFERS[fmt][0])
+
+
+def _body_triples() -> str:
+    kind = (request.mimetype or "").lower()
+    if kind not in BODY_FORMATS:
+        raise UnsupportedMediaType(f"send the graph as one of: {', '.join(BODY_FORMATS)}")
+    try:
+        triples = list(ox.parse(request.get_data(), format=BODY_FORMATS[kind], base_iri=request.base_url))
+    except SyntaxError as exc:
+        raise BadRequest(f"the body is not valid {kind}: {exc}") from exc
+    if any(not isinstance(t.graph_name, ox.DefaultGraph) for t in triples if isinstance(t, ox.Quad)):
+        raise QueryError("a graph body holds triples, not quads")
+    return "\n".join(f"{t.subject} {t.predicate} {t.object} ." for t in triples)

@@ -1,0 +1,76 @@
+"""Linked data: entity URIs dereference by content negotiation; dumps and the VoID description."""
+
+from __future__ import annotations
+
+import gzip
+import threading
+
+from flask import Blueprint, Response, render_template, request, url_for
+
+from kg.entity import describe_entity, entity_view
+from kg.export import export_graph
+from kg.formats import rdf_format
+from kg.store import OxigraphStore, Store
+from web.description import DUMPS, serialize, void_description
+from web.errors import NotFound
+from web.negotiation import GRAPH_OFFERS, negotiate, prefers_html
+from web.services import services
+
+linked_data = Blueprint("linked_data", __name__)
+ENTITY_OFFERS = {k: GRAPH_OFFERS[k] for k in ("ttl", "jsonld", "nt", "rdfxml")}
+_dump_cache: dict[tuple[str, str], bytes] = {}
+_dump_lock = threading.Lock()
+
+
+@linked_data.route("/id/<path:rest>")
+def entity(rest: str) -> Response:
+    s = services()
+    iri = s.settings.base_uri + rest
+    accept = request.headers.get("Accept")
+    if prefers_html(accept) and not request.args.get("format"):
+        view = entity_view(s.store, iri)
+        if view is None:
+            raise NotFound(f"nothing is known about {iri}")
+        return Response(render_template("entity.html", view=view), content_type="text/html; charset=utf-8")
+    fmt = negotiate(ENTITY_OFFERS, accept, request.args.get("format"))
+    graph = describe_entity(s.store, iri)
+    if len(graph) == 0:
+        raise NotFound(f"nothing is known about {iri}")
+    body, media_type = serialize(graph, fmt)
+    response = Response(body, content_type=media_type)
+    response.headers["Vary"] = "Accept"
+    return response
+
+
+@linked_data.route("/dumps/<name>")
+def dump(name: str) -> Response:
+    if name not in DUMPS:  # a fixed list: no path from the request ever reaches the file system
+        raise NotFound(f"no dump named {name!r}; available: {', '.join(DUMPS)}")
+    body = _dump_bytes(services().store, DUMPS[name])
+    response = Response(body, content_type="application/gzip")
+    response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response
+
+
+def _dump_bytes(store: Store, fmt: str) -> bytes:
+    """Gzipped dump; cached per store version, since a version never changes once written."""
+    version = str(store.version_path()) if isinstance(store, OxigraphStore) else ""
+    with _dump_lock:
+        if version and (version, fmt) in _dump_cache:
+            return _dump_cache[(version, fmt)]
+    body = gzip.compress(export_graph(store, rdf_format(fmt)), mtime=0)
+    if version:
+        with _dump_lock:
+            _dump_cache.clear() if len(_dump_cache) > 8 else None
+            _dump_cache[(version, fmt)] = body
+    return body
+
+
+@linked_data.route("/void")
+@linked_data.route("/.well-known/void")
+def void() -> Response:
+    s = services()
+    fmt = negotiate(ENTITY_OFFERS, request.headers.get("Accept"), request.args.get("format"))
+    root = url_for("sparql.endpoint", _external=True).removesuffix("sparql")
+    body, media_type = serialize(void_description(s.store, s.settings.base_uri, root), fmt)
+    return Response(body, content_type=media_type)
