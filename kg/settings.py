@@ -70,7 +70,7 @@ class Settings:
     )
     outbound_allow: tuple[str, ...] = field(
         default=(),
-        metadata={"env": "MK_OUTBOUND_ALLOW", "doc": "IRI prefixes that SERVICE/LOAD may call, separated by spaces; empty: none."},
+        metadata={"env": "MK_OUTBOUND_ALLOW", "doc": "IRI prefixes SERVICE/LOAD may call, separated by spaces; empty: none."},
     )
     query_workers: int = field(
         default=2,
