@@ -37,8 +37,9 @@ lint: $(STAMP) ## ruff and the import contract (web -> search -> kg -> ontology)
 	$(VENV)/bin/ruff check ontology kg search web tests bench
 	$(VENV)/bin/lint-imports
 
-bench: $(STAMP) ## graph load and query timings per store (prints a table)
+bench: $(STAMP) ## graph load/query timings per store, then SPARQL over HTTP vs oxigraph serve (prints tables)
 	$(PY) bench/bench_graph.py
+	$(PY) bench/bench_http.py
 
 vendor-yasgui: ## refresh the vendored YASGUI build from npm (needs npm; the result is committed)
 	tmp=$$(mktemp -d) && (cd $$tmp && npm pack --silent @zazuko/yasgui@4.6.2 >/dev/null && tar xzf *.tgz) && \

@@ -42,7 +42,7 @@ def serialize_solutions(variables: Sequence[str], rows: Iterable[ox.QuerySolutio
 
 def serialize_boolean(value: bool, fmt: str) -> Serialized:
     if fmt == "json":
-        body = json.dumps({"head": {}, "boolean": value}).encode()
+        body = json.dumps({"head": {}, "boolean": value}, separators=(",", ":")).encode()
     elif fmt == "xml":
         body = (f'<?xml version="1.0"?><sparql xmlns="http://www.w3.org/2005/sparql-results#">'
                 f"<head></head><boolean>{str(value).lower()}</boolean></sparql>").encode()

@@ -97,8 +97,9 @@ def _query(op: Operation) -> Response:
     fmt = negotiate(offers, request.headers.get("Accept"), request.values.get("format"))
     started = time.perf_counter()
     result = services().queries.query(QueryRequest(op.query, op.default_graphs, op.named_graphs), fmt)
-    log.info("%s as %s in %.1f ms, %d bytes%s: %s", form, fmt, (time.perf_counter() - started) * 1000,
-             len(result.body), " (truncated)" if result.truncated else "", " ".join(op.query.split())[:200])
+    if log.isEnabledFor(logging.INFO):
+        log.info("%s as %s in %.1f ms, %d bytes%s: %s", form, fmt, (time.perf_counter() - started) * 1000,
+                 len(result.body), " (truncated)" if result.truncated else "", " ".join(op.query.split())[:200])
     response = Response(result.body, content_type=result.media_type)
     response.headers["Vary"] = "Accept"
     if result.truncated:

@@ -1,0 +1,81 @@
+"""The query service: outbound calls refused, timeouts that really stop the work, row limits, updates."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pyoxigraph as ox
+import pytest
+
+from kg.build import compile_dataset, read_files
+from kg.endpoint import Limits, QueryRejected, QueryService
+from kg.errors import QueryError
+from kg.execute import QueryRequest
+from kg.sparql_text import UpdateDataset
+from kg.store import MemoryStore, OxigraphStore
+from kg.worker import QueryTimeout
+from tests.conftest import BASE, TINY
+
+EXPLOSIVE = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i . ?j ?k ?l }"
+
+
+@pytest.fixture
+def quads() -> list[ox.Quad]:
+    return compile_dataset(read_files([TINY]), BASE).quads
+
+
+@pytest.fixture
+def service(tmp_path: Path, quads: list[ox.Quad]) -> Iterator[QueryService]:
+    store = OxigraphStore(tmp_path / "store", create=True)
+    store.replace_all(quads)
+    service = QueryService(store, Limits(timeout_s=1.5, max_rows=5, outbound_allow=("http://allowed.example/",)),
+                           workers=1)
+    yield service
+    service.close()
+
+
+def test_worker_answers_and_cuts_rows(service: QueryService) -> None:
+    out = service.query(QueryRequest("SELECT ?s WHERE { ?s ?p ?o }"), "json")
+    assert out.truncated and len(json.loads(out.body)["results"]["bindings"]) == 5
+
+
+def test_timeout_stops_the_query_and_the_next_one_works(service: QueryService) -> None:
+    started = time.perf_counter()
+    with pytest.raises(QueryTimeout, match="1.5 s"):
+        service.query(QueryRequest(EXPLOSIVE), "json")
+    assert time.perf_counter() - started < 5
+    assert json.loads(service.query(QueryRequest("ASK { ?s ?p ?o }"), "json").body)["boolean"] is True
+
+
+def test_malformed_query_is_reported_from_the_worker(service: QueryService) -> None:
+    with pytest.raises(QueryError, match="malformed SPARQL"):
+        service.query(QueryRequest("SELECT ?x WHERE {"), "json")
+
+
+@pytest.mark.parametrize("text", [
+    "SELECT * { SERVICE <http://evil.example/sparql> { ?s ?p ?o } }",
+    "LOAD <http://evil.example/x.ttl>",
+])
+def test_outbound_calls_are_refused_unless_allowed(service: QueryService, text: str) -> None:
+    with pytest.raises(QueryRejected, match="not allowed"):
+        service.check_outbound(text)
+    service.check_outbound("SELECT * { SERVICE <http://allowed.example/sparql> { ?s ?p ?o } }")
+
+
+def test_worker_sees_an_update_made_by_the_service(service: QueryService) -> None:
+    service.update("INSERT DATA { GRAPH <urn:g> { <urn:a> <urn:b> <urn:c> } }", UpdateDataset())
+    body = service.query(QueryRequest("ASK { GRAPH <urn:g> { <urn:a> <urn:b> <urn:c> } }"), "json").body
+    assert json.loads(body)["boolean"] is True
+
+
+def test_protocol_dataset_replaces_the_default_graph(quads: list[ox.Quad]) -> None:
+    store = MemoryStore()
+    store.replace_all(quads)
+    service = QueryService(store, Limits())
+    clusters = f"{BASE}graph/clusters"
+    ask = "ASK { ?c a <https://w3id.org/missiekompas/ontology#MJP> }"
+    assert json.loads(service.query(QueryRequest(ask), "json").body)["boolean"] is True
+    assert json.loads(service.query(QueryRequest(ask, default_graphs=(clusters,)), "json").body)["boolean"] is False

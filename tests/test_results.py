@@ -1,0 +1,58 @@
+"""Our row-limited result serialisers write exactly what pyoxigraph writes, and cut at the limit."""
+
+from __future__ import annotations
+
+import json
+
+import pyoxigraph as ox
+import pytest
+
+from kg.formats import results_format
+from kg.results import serialize_boolean, serialize_solutions, serialize_triples
+
+XSD = "http://www.w3.org/2001/XMLSchema#"
+QUERY = "SELECT ?s ?p ?o ?unbound WHERE { ?s ?p ?o } ORDER BY ?p ?o"
+
+
+@pytest.fixture(scope="module")
+def store() -> ox.Store:
+    store = ox.Store()
+    a = ox.NamedNode("urn:a")
+
+    def typed(value: str, datatype: str) -> ox.Literal:
+        return ox.Literal(value, datatype=ox.NamedNode(XSD + datatype))
+
+    objects = [ox.Literal('x, "quoted" <&>', language="nl"), typed("5", "integer"), typed("5.5", "decimal"),
+               typed("1.0E3", "double"), typed("true", "boolean"), typed("2020-01-01", "date"),
+               ox.Literal("tab\there\nnewline"), ox.NamedNode("urn:z")]
+    for i, obj in enumerate(objects):
+        store.add(ox.Quad(a, ox.NamedNode(f"urn:p{i}"), obj))
+    store.add(ox.Quad(ox.BlankNode("b1"), ox.NamedNode("urn:p9"), a))
+    return store
+
+
+@pytest.mark.parametrize("fmt", ["json", "xml", "csv", "tsv"])
+def test_solutions_match_pyoxigraph_byte_for_byte(store: ox.Store, fmt: str) -> None:
+    result = store.query(QUERY)
+    ours = serialize_solutions([v.value for v in result.variables], result, fmt, max_rows=100)
+    assert ours.body == store.query(QUERY).serialize(format=results_format(fmt).ox_format)
+    assert not ours.truncated
+
+
+def test_rows_are_cut_at_the_limit(store: ox.Store) -> None:
+    result = store.query(QUERY)
+    out = serialize_solutions([v.value for v in result.variables], result, "json", max_rows=3)
+    assert out.truncated
+    assert len(json.loads(out.body)["results"]["bindings"]) == 3
+
+
+@pytest.mark.parametrize("fmt", ["json", "xml", "csv", "tsv"])
+def test_boolean_matches_pyoxigraph(store: ox.Store, fmt: str) -> None:
+    expected = store.query("ASK { ?s ?p ?o }").serialize(format=results_format(fmt).ox_format)
+    assert serialize_boolean(True, fmt).body == expected
+
+
+def test_triples_are_cut_at_the_limit(store: ox.Store) -> None:
+    out = serialize_triples(store.query("CONSTRUCT WHERE { ?s ?p ?o }"), "nt", max_rows=4)
+    assert out.truncated and len(out.body.decode().strip().splitlines()) == 4
+    assert out.media_type == "application/n-triples"
