@@ -10,3 +10,18 @@ worker_class = "gthread"
 timeout = int(_settings.query_timeout_s) + 30
 limit_request_line = 16384
 accesslog = None
+no_control_socket = True  # one fixed socket path per user would clash between servers on one machine
+
+# Requests and SPARQL queries are logged with their duration (never a header, so never a token).
+logconfig_dict = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
+    "handlers": {"stderr": {"class": "logging.StreamHandler", "formatter": "plain", "stream": "ext://sys.stderr"}},
+    "root": {"level": "WARNING", "handlers": ["stderr"]},
+    "loggers": {
+        "missiekompas": {"level": "INFO", "handlers": ["stderr"], "propagate": False},
+        "gunicorn.error": {"level": "INFO", "handlers": ["stderr"], "propagate": False},
+        "gunicorn.access": {"level": "WARNING", "handlers": ["stderr"], "propagate": False},
+    },
+}
