@@ -10,7 +10,7 @@ worker_class = "gthread"
 timeout = int(_settings.query_timeout_s) + 30
 limit_request_line = 16384
 accesslog = None
-no_control_socket = True  # one fixed socket path per user would clash between servers on one machine
+control_socket_disable = True  # one fixed socket path per user would clash between servers on one machine
 
 # Requests and SPARQL queries are logged with their duration (never a header, so never a token).
 logconfig_dict = {
