@@ -25,12 +25,12 @@ def execute(store: ox.Store, request: QueryRequest, fmt: str, max_rows: int) -> 
     A protocol-given dataset replaces the query's own FROM / FROM NAMED; without one, the
     default graph is the union of all graphs."""
     kwargs: dict[str, object] = {"base_iri": request.base_iri}
-    if request.default_graphs or request.named_graphs:
-        kwargs["default_graph"] = [ox.NamedNode(g) for g in request.default_graphs]
-        kwargs["named_graphs"] = [ox.NamedNode(g) for g in request.named_graphs]
-    else:
-        kwargs["use_default_graph_as_union"] = True
     try:
+        if request.default_graphs or request.named_graphs:
+            kwargs["default_graph"] = [ox.NamedNode(g) for g in request.default_graphs]
+            kwargs["named_graphs"] = [ox.NamedNode(g) for g in request.named_graphs]
+        else:
+            kwargs["use_default_graph_as_union"] = True
         result = store.query(request.query, **kwargs)
         if isinstance(result, ox.QueryBoolean):
             return serialize_boolean(bool(result), fmt)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import pyoxigraph as ox
 from flask import Blueprint, Response, request
 
-from kg.errors import QueryError
 from kg.queries import SAFE_IRI
 from web.auth import require_write_token
 from web.errors import BadRequest, NotFound, UnsupportedMediaType
@@ -23,7 +22,7 @@ BODY_FORMATS = {
 @graph_store.route("/rdf-graph-store", methods=["GET", "PUT", "POST", "DELETE"])
 def store_graph() -> Response:
     target = _target()
-    if request.method == "GET":
+    if request.method in ("GET", "HEAD"):
         return _read(target)
     require_write_token()
     graph = "DEFAULT" if target is None else f"GRAPH <{target}>"
@@ -33,7 +32,8 @@ def store_graph() -> Response:
         services().store.update(f"DROP {graph}")
         return Response(status=204)
     data = _body_triples()
-    insert = f"INSERT DATA {{ {graph} {{ {data} }} }}" if data else ""
+    wrapped = data if target is None else f"{graph} {{ {data} }}"
+    insert = f"INSERT DATA {{ {wrapped} }}" if data else ""
     existed = target is None or _exists(target)
     statements = ([f"DROP SILENT {graph}"] if request.method == "PUT" else []) + ([insert] if insert else [])
     if statements:
@@ -62,7 +62,9 @@ def _read(target: str | None) -> Response:
     if target is not None and not _exists(target):
         raise NotFound(f"no graph named {target}")
     body = services().store.query_to(f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ {where} }}", fmt)
-    return Response(body, content_type=READ_OFFERS[fmt][0])
+    response = Response(body, content_type=READ_OFFERS[fmt][0])
+    response.headers["Vary"] = "Accept"
+    return response
 
 
 def _body_triples() -> str:
@@ -74,5 +76,5 @@ def _body_triples() -> str:
     except SyntaxError as exc:
         raise BadRequest(f"the body is not valid {kind}: {exc}") from exc
     if any(not isinstance(t.graph_name, ox.DefaultGraph) for t in triples if isinstance(t, ox.Quad)):
-        raise QueryError("a graph body holds triples, not quads")
+        raise BadRequest("a graph body holds triples, not quads (no named graphs)")
     return "\n".join(f"{t.subject} {t.predicate} {t.object} ." for t in triples)

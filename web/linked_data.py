@@ -31,7 +31,9 @@ def entity(rest: str) -> Response:
         view = entity_view(s.store, iri)
         if view is None:
             raise NotFound(f"nothing is known about {iri}")
-        return Response(render_template("entity.html", view=view), content_type="text/html; charset=utf-8")
+        page = Response(render_template("entity.html", view=view), content_type="text/html; charset=utf-8")
+        page.headers["Vary"] = "Accept"
+        return page
     fmt = negotiate(ENTITY_OFFERS, accept, request.args.get("format"))
     graph = describe_entity(s.store, iri)
     if len(graph) == 0:
@@ -73,4 +75,6 @@ def void() -> Response:
     fmt = negotiate(ENTITY_OFFERS, request.headers.get("Accept"), request.args.get("format"))
     root = url_for("sparql.endpoint", _external=True).removesuffix("sparql")
     body, media_type = serialize(void_description(s.store, s.settings.base_uri, root), fmt)
-    return Response(body, content_type=media_type)
+    response = Response(body, content_type=media_type)
+    response.headers["Vary"] = "Accept"
+    return response

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from werkzeug.datastructures import MIMEAccept
-from werkzeug.http import parse_accept_header
+from dataclasses import dataclass
 
 from web.errors import NotAcceptableFormat
 
@@ -25,9 +24,60 @@ FORMAT_ALIASES = {"turtle": "ttl", "ntriples": "nt", "n-triples": "nt", "json-ld
                   "trig": "trig", "nquads": "nq", "n-quads": "nq"}
 
 
+@dataclass(frozen=True)
+class _Range:
+    kind: str
+    subtype: str
+    q: float
+
+    def specificity(self, media_type: str) -> int:
+        """2 for an exact match, 1 for type/*, 0 for */*, -1 for no match."""
+        kind, _, subtype = media_type.partition("/")
+        if self.kind == "*" and self.subtype == "*":
+            return 0
+        if self.kind != kind:
+            return -1
+        if self.subtype == "*":
+            return 1
+        return 2 if self.subtype == subtype else -1
+
+
+def _ranges(accept: str) -> list[_Range]:
+    found = []
+    for part in accept.split(","):
+        media, *params = (p.strip() for p in part.split(";"))
+        kind, _, subtype = media.lower().partition("/")
+        if not kind or not subtype:
+            continue
+        q = 1.0
+        for param in params:
+            name, _, value = param.partition("=")
+            if name.strip().lower() == "q":
+                try:
+                    q = min(1.0, max(0.0, float(value)))
+                except ValueError:
+                    q = 0.0
+        found.append(_Range(kind, subtype, q))
+    return found
+
+
+def _quality(ranges: list[_Range], types: tuple[str, ...]) -> float:
+    """RFC 9110: the most specific range decides. The type we send (the first) may match any
+    range; an alias type counts only where the client names it exactly."""
+    best: tuple[int, float] = (-1, 0.0)
+    for index, media_type in enumerate(types):
+        for r in ranges:
+            level = r.specificity(media_type)
+            if level < 0 or (index > 0 and level < 2):
+                continue
+            if level > best[0] or (level == best[0] and r.q > best[1]):
+                best = (level, r.q)
+    return best[1]
+
+
 def negotiate(offers: dict[str, tuple[str, ...]], accept: str | None, fmt: str | None) -> str:
     """The format name to answer in. An explicit `format` (name or media type) wins; otherwise the
-    highest q-value in Accept, ties going to the order of `offers`. Raises NotAcceptableFormat."""
+    highest quality in Accept, ties going to the order of `offers`. Raises NotAcceptableFormat."""
     if fmt:
         name = FORMAT_ALIASES.get(fmt.lower(), fmt.lower())
         if name in offers:
@@ -36,27 +86,27 @@ def negotiate(offers: dict[str, tuple[str, ...]], accept: str | None, fmt: str |
             if fmt.split(";")[0].strip().lower() in types:
                 return key
         raise NotAcceptableFormat(f"format={fmt!r} is not available here; choose from {', '.join(offers)}")
-    if not accept:
+    if not accept or not accept.strip():
         return next(iter(offers))
-    parsed = parse_accept_header(accept, MIMEAccept)
+    ranges = _ranges(accept)
     best, best_q = None, 0.0
     for key, types in offers.items():
-        q = max((parsed.quality(t) for t in types), default=0.0)
+        q = _quality(ranges, types)
         if q > best_q:
             best, best_q = key, q
     if best is None:
-        wanted = ", ".join(v for v, _ in parsed) or accept
-        raise NotAcceptableFormat(f"cannot answer in {wanted}; available: "
+        raise NotAcceptableFormat(f"cannot answer in {accept}; available: "
                                   + ", ".join(types[0] for types in offers.values()))
     return best
 
 
 def prefers_html(accept: str | None) -> bool:
-    """True when a browser asks: text/html is accepted at least as much as any RDF or results type."""
+    """True when a browser asks: text/html is named and accepted at least as much as any RDF or results type."""
     if not accept:
         return False
-    parsed = parse_accept_header(accept, MIMEAccept)
-    html = max(parsed.quality("text/html"), parsed.quality("application/xhtml+xml"))
-    others = [t for types in (*RESULTS_OFFERS.values(), *GRAPH_OFFERS.values()) for t in types]
-    explicit = max((q for v, q in parsed if v in others), default=0.0)
-    return html > 0 and html >= explicit and "text/html" in accept
+    ranges = _ranges(accept)
+    named = [r for r in ranges if r.specificity("text/html") == 2 or r.specificity("application/xhtml+xml") == 2]
+    html = max((r.q for r in named), default=0.0)
+    others = max((_quality([r for r in ranges if r.specificity(t[0]) == 2], t)
+                  for t in (*RESULTS_OFFERS.values(), *GRAPH_OFFERS.values())), default=0.0)
+    return html > 0 and html >= others

@@ -121,8 +121,9 @@ def _describe() -> Response:
     if prefers_html(accept) and not request.args.get("format"):
         page = render_template("yasgui.html", endpoint=url_for("sparql.endpoint", _external=True),
                                examples=example_queries())
-        return Response(page,
-                        content_type="text/html; charset=utf-8")
+        html = Response(page, content_type="text/html; charset=utf-8")
+        html.headers["Vary"] = "Accept"
+        return html
     fmt = negotiate(DESCRIPTION_OFFERS, accept, request.args.get("format"))
     body, media_type = service_description(url_for("sparql.endpoint", _external=True), fmt)
     response = Response(body, content_type=media_type)
