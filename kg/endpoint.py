@@ -8,7 +8,7 @@ from kg.errors import KgError, QueryError
 from kg.execute import QueryRequest, execute
 from kg.formats import RDF_FORMATS, RESULTS_FORMATS
 from kg.results import Serialized
-from kg.sparql_text import UpdateDataset, apply_update_dataset, outbound_calls
+from kg.sparql_text import UpdateDataset, apply_update_dataset, clear_silently, outbound_calls
 from kg.store import MemoryStore, OxigraphStore, Store
 from kg.worker import WorkerPool
 
@@ -51,9 +51,9 @@ class QueryService:
         media = (RESULTS_FORMATS.get(fmt) or RDF_FORMATS[fmt]).media_type
         return Serialized(self.store.query_to(request.query, fmt), media)
 
-    def update(self, text: str, dataset: UpdateDataset) -> None:
+    def update(self, text: str, dataset: UpdateDataset, base_iri: str | None = None) -> None:
         self.check_outbound(text)
-        self.store.update(apply_update_dataset(text, dataset))
+        self.store.update(clear_silently(apply_update_dataset(text, dataset)), base_iri)
 
     def close(self) -> None:
         if self._pool is not None:

@@ -8,6 +8,7 @@ import pyoxigraph as ox
 
 from kg.errors import QueryError, StoreError
 from kg.results import Serialized, serialize_boolean, serialize_solutions, serialize_triples
+from kg.sparql_text import has_query_dataset
 
 
 @dataclass(frozen=True)
@@ -22,14 +23,14 @@ class QueryRequest:
 
 def execute(store: ox.Store, request: QueryRequest, fmt: str, max_rows: int) -> Serialized:
     """Evaluate and serialise; `fmt` is a results format for SELECT/ASK, an RDF format otherwise.
-    A protocol-given dataset replaces the query's own FROM / FROM NAMED; without one, the
+    A protocol-given dataset replaces the query's own FROM / FROM NAMED; with neither, the
     default graph is the union of all graphs."""
     kwargs: dict[str, object] = {"base_iri": request.base_iri}
     try:
         if request.default_graphs or request.named_graphs:
             kwargs["default_graph"] = [ox.NamedNode(g) for g in request.default_graphs]
             kwargs["named_graphs"] = [ox.NamedNode(g) for g in request.named_graphs]
-        else:
+        elif not has_query_dataset(request.query):
             kwargs["use_default_graph_as_union"] = True
         result = store.query(request.query, **kwargs)
         if isinstance(result, ox.QueryBoolean):

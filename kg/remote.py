@@ -90,10 +90,10 @@ class RemoteStore:
         rows = self.select("SELECT (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } }")
         return int(rows[0]["n"]) if rows else 0
 
-    def update(self, sparql: str) -> None:
+    def update(self, sparql: str, base_iri: str | None = None) -> None:
         if not self.update_url:
             raise StoreError("writing to the remote store needs MK_REMOTE_UPDATE_URL")
-        self._post(self.update_url, {"update": sparql})
+        self._post(self.update_url, {"update": f"BASE <{base_iri}>\n{sparql}" if base_iri else sparql})
 
     def replace_all(self, quads: Iterable[ox.Quad]) -> None:
         if not self.update_url:

@@ -6,6 +6,7 @@ import re
 from dataclasses import dataclass
 
 from kg.errors import QueryError
+from kg.queries import SAFE_IRI
 
 # Comments, IRIs and string literals are masked before keywords are looked for, so that a
 # keyword inside a label ("SERVICE desk") or an IRI is never mistaken for syntax.
@@ -16,6 +17,8 @@ _MASK = re.compile(
     r"|'(?:[^'\\\n]|\\.)*'"
     r"|<[^<>\"{}|^`\\\s]*>"
     r"|#[^\n]*"
+    r"|[?$][A-Za-z0-9_\u00B7-\uFFFF]+"  # variables: ?service, $from
+    r"|(?:[A-Za-z][\w.-]*)?:[\w.%-]*"  # prefixed names: schema:Service, foaf:using, :with
 )
 _FORM = re.compile(r"\b(SELECT|ASK|CONSTRUCT|DESCRIBE)\b", re.IGNORECASE)
 _OUTBOUND = re.compile(r"\b(SERVICE|LOAD)\b", re.IGNORECASE)
@@ -69,6 +72,9 @@ def apply_update_dataset(update: str, dataset: UpdateDataset) -> str:
     if _DATASET_IN_UPDATE.search(masked):
         raise QueryError("the update names its own dataset (USING/WITH) and the request gives "
                          "using-graph-uri/using-named-graph-uri: use one or the other")
+    bad = [g for g in (*dataset.using, *dataset.using_named) if not SAFE_IRI.match(g)]
+    if bad:
+        raise QueryError(f"using-graph-uri / using-named-graph-uri must be absolute IRIs, not {bad[0]!r}")
     clause = " ".join([f"USING <{g}>" for g in dataset.using] + [f"USING NAMED <{g}>" for g in dataset.using_named])
     pieces, start = [], 0
     for end in [*_top_level_semicolons(masked), len(update)]:
@@ -98,3 +104,17 @@ def _top_level_semicolons(masked: str) -> list[int]:
         elif char == ";" and depth == 0:
             found.append(i)
     return found
+
+
+_CLEAR = re.compile(r"\bCLEAR\b(?!\s+SILENT\b)", re.IGNORECASE)
+
+
+def clear_silently(update: str) -> str:
+    """A quad store keeps no empty graphs, so CLEAR of a graph without triples is a no-op here,
+    not an error: every CLEAR becomes CLEAR SILENT (DROP keeps its strict meaning)."""
+    masked = mask(update)
+    out, last = [], 0
+    for match in _CLEAR.finditer(masked):
+        out.append(update[last:match.end()] + " SILENT")
+        last = match.end()
+    return "".join(out) + update[last:]

@@ -39,7 +39,7 @@ class Store(Protocol):
     def replace_all(self, quads: Iterable[ox.Quad]) -> None:
         """Atomically make the store hold exactly these quads (readers see old or new, never a mix)."""
 
-    def update(self, sparql: str) -> None:
+    def update(self, sparql: str, base_iri: str | None = None) -> None:
         """Run a SPARQL update atomically: all of it applies, or nothing does."""
 
     def count(self) -> int: ...
@@ -87,13 +87,15 @@ class _OxigraphQueries:
         return len(self.handle())
 
 
-def _apply_update(source: ox.Store, target: ox.Store, sparql: str) -> None:
+def _apply_update(source: ox.Store, target: ox.Store, sparql: str, base_iri: str | None) -> None:
     """Copy `source` into `target`, then run the update on `target` (the source stays as it was)."""
     target.bulk_extend(source.quads_for_pattern(None, None, None, None))
     try:
-        target.update(sparql)
+        target.update(sparql, base_iri=base_iri)
     except SyntaxError as exc:
         raise QueryError(f"malformed SPARQL update: {exc}") from exc
+    except RuntimeError as exc:  # pyoxigraph's evaluation errors, e.g. CLEAR of a graph that does not exist
+        raise QueryError(f"the update could not be applied: {exc}") from exc
     except OSError as exc:
         raise StoreError(f"the update failed: {exc}") from exc
 
@@ -114,9 +116,9 @@ class MemoryStore(_OxigraphQueries):
         fresh.bulk_extend(quads)
         self._store = fresh  # one reference swap: readers see the old or the new store
 
-    def update(self, sparql: str) -> None:
+    def update(self, sparql: str, base_iri: str | None = None) -> None:
         fresh = ox.Store()
-        _apply_update(self._store, fresh, sparql)
+        _apply_update(self._store, fresh, sparql, base_iri)
         self._store = fresh
 
 
@@ -159,10 +161,10 @@ class OxigraphStore(_OxigraphQueries):
         with self._write_lock():
             self._publish(lambda fresh: fresh.bulk_extend(quads))
 
-    def update(self, sparql: str) -> None:
+    def update(self, sparql: str, base_iri: str | None = None) -> None:
         with self._write_lock():
             current = self.handle()
-            self._publish(lambda fresh: _apply_update(current, fresh, sparql))
+            self._publish(lambda fresh: _apply_update(current, fresh, sparql, base_iri))
 
     @contextmanager
     def _write_lock(self) -> Iterator[None]:

@@ -36,6 +36,8 @@ def _serve(conn: Connection) -> None:
             conn.send(("query", str(exc)))
         except (StoreError, OSError) as exc:
             conn.send(("store", str(exc)))
+        except Exception as exc:  # noqa: BLE001 - the worker must answer and live on, whatever broke
+            conn.send(("store", f"the query failed unexpectedly: {type(exc).__name__}"))
 
 
 class _Worker:

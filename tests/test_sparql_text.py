@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from kg.errors import QueryError
-from kg.sparql_text import UpdateDataset, apply_update_dataset, outbound_calls, query_form
+from kg.sparql_text import UpdateDataset, apply_update_dataset, clear_silently, outbound_calls, query_form
 
 
 @pytest.mark.parametrize("text, form", [
@@ -55,3 +55,9 @@ def test_update_with_its_own_dataset_conflicts_with_protocol_dataset() -> None:
 
 def test_no_protocol_dataset_leaves_the_update_alone() -> None:
     assert apply_update_dataset(UPDATE, UpdateDataset()) == UPDATE
+
+
+def test_clear_becomes_silent_but_drop_and_strings_stay() -> None:
+    update = 'CLEAR GRAPH <urn:g> ; clear silent all ; DROP GRAPH <urn:h> ; INSERT DATA { <urn:a> <urn:b> "CLEAR" }'
+    assert clear_silently(update) == ('CLEAR SILENT GRAPH <urn:g> ; clear silent all ; DROP GRAPH <urn:h> ; '
+                                      'INSERT DATA { <urn:a> <urn:b> "CLEAR" }')

@@ -6,6 +6,10 @@ from dataclasses import dataclass
 
 from web.errors import NotAcceptableFormat
 
+BOOLEAN_OFFERS = {  # CSV and TSV are defined for SELECT results only
+    "json": ("application/sparql-results+json", "application/json"),
+    "xml": ("application/sparql-results+xml", "application/xml", "text/xml"),
+}
 RESULTS_OFFERS = {  # format name -> media types that select it; the first media type is what we send
     "json": ("application/sparql-results+json", "application/json"),
     "xml": ("application/sparql-results+xml", "application/xml", "text/xml"),
@@ -20,8 +24,12 @@ GRAPH_OFFERS = {
     "trig": ("application/trig",),
     "nq": ("application/n-quads",),
 }
-FORMAT_ALIASES = {"turtle": "ttl", "ntriples": "nt", "n-triples": "nt", "json-ld": "jsonld", "rdf": "rdfxml",
-                  "trig": "trig", "nquads": "nq", "n-quads": "nq"}
+# `format=` names clients send (SPARQLWrapper sends xml, n3 and rdf+xml for graphs), per kind of answer.
+FORMAT_ALIASES = {
+    "results": {"srj": "json", "srx": "xml"},
+    "graph": {"turtle": "ttl", "n3": "ttl", "ntriples": "nt", "n-triples": "nt", "json-ld": "jsonld", "json": "jsonld",
+              "rdf": "rdfxml", "rdf+xml": "rdfxml", "xml": "rdfxml", "nquads": "nq", "n-quads": "nq"},
+}
 
 
 @dataclass(frozen=True)
@@ -79,7 +87,8 @@ def negotiate(offers: dict[str, tuple[str, ...]], accept: str | None, fmt: str |
     """The format name to answer in. An explicit `format` (name or media type) wins; otherwise the
     highest quality in Accept, ties going to the order of `offers`. Raises NotAcceptableFormat."""
     if fmt:
-        name = FORMAT_ALIASES.get(fmt.lower(), fmt.lower())
+        aliases = FORMAT_ALIASES["graph" if "ttl" in offers else "results"]
+        name = aliases.get(fmt.lower(), fmt.lower())
         if name in offers:
             return name
         for key, types in offers.items():

@@ -5,8 +5,10 @@ from __future__ import annotations
 import logging
 import time
 from dataclasses import dataclass
+from urllib.parse import parse_qsl
 
 from flask import Blueprint, Response, render_template, request, url_for
+from werkzeug.datastructures import CombinedMultiDict, MultiDict
 
 from kg.execute import QueryRequest
 from kg.queries import example_queries
@@ -14,7 +16,7 @@ from kg.sparql_text import UpdateDataset, query_form
 from web.auth import require_write_token
 from web.description import service_description
 from web.errors import BadRequest, UnsupportedMediaType
-from web.negotiation import GRAPH_OFFERS, RESULTS_OFFERS, negotiate, prefers_html
+from web.negotiation import BOOLEAN_OFFERS, GRAPH_OFFERS, RESULTS_OFFERS, negotiate, prefers_html
 from web.services import services
 
 sparql = Blueprint("sparql", __name__)
@@ -36,6 +38,7 @@ class Operation:
     named_graphs: tuple[str, ...]
     using: tuple[str, ...]
     using_named: tuple[str, ...]
+    format: str | None
 
 
 @sparql.route("/sparql", methods=["GET", "POST", "OPTIONS"])
@@ -51,7 +54,7 @@ def endpoint() -> Response:
 
 
 def _read_operation() -> Operation:
-    params = request.args
+    params = _strict_params(request.query_string)
     queries, updates = params.getlist("query"), params.getlist("update")
     if request.method == "POST":
         kind = (request.mimetype or "").lower()
@@ -60,8 +63,9 @@ def _read_operation() -> Operation:
                              "application/sparql-query or application/sparql-update")
         _check_charset()
         if kind == FORM:
-            queries, updates = queries + request.form.getlist("query"), updates + request.form.getlist("update")
-            params = request.values
+            form = _strict_params(request.get_data(cache=True))
+            queries, updates = queries + form.getlist("query"), updates + form.getlist("update")
+            params = CombinedMultiDict([params, form])
         elif kind in (QUERY, UPDATE):
             (queries if kind == QUERY else updates).append(_body_text())
         else:
@@ -74,7 +78,17 @@ def _read_operation() -> Operation:
         query=queries[0] if queries else None, update=updates[0] if updates else None,
         default_graphs=tuple(params.getlist("default-graph-uri")), named_graphs=tuple(params.getlist("named-graph-uri")),
         using=tuple(params.getlist("using-graph-uri")), using_named=tuple(params.getlist("using-named-graph-uri")),
+        format=params.get("format"),
     )
+
+
+def _strict_params(raw: bytes) -> MultiDict[str, str]:
+    """URL-encoded parameters, refusing any that are not UTF-8 (werkzeug would let them through)."""
+    try:
+        pairs = parse_qsl(raw.decode("ascii"), keep_blank_values=True, encoding="utf-8", errors="strict")
+    except UnicodeDecodeError as exc:
+        raise BadRequest("request parameters must be UTF-8 (percent-encoded); found bytes that are not") from exc
+    return MultiDict(pairs)
 
 
 def _check_charset() -> None:
@@ -93,10 +107,11 @@ def _body_text() -> str:
 def _query(op: Operation) -> Response:
     assert op.query is not None
     form = query_form(op.query)
-    offers = RESULTS_OFFERS if form in ("SELECT", "ASK") else GRAPH_OFFERS
-    fmt = negotiate(offers, request.headers.get("Accept"), request.values.get("format"))
+    offers = {"SELECT": RESULTS_OFFERS, "ASK": BOOLEAN_OFFERS}.get(form, GRAPH_OFFERS)
+    fmt = negotiate(offers, request.headers.get("Accept"), op.format)
     started = time.perf_counter()
-    result = services().queries.query(QueryRequest(op.query, op.default_graphs, op.named_graphs), fmt)
+    request_ = QueryRequest(op.query, op.default_graphs, op.named_graphs, base_iri=request.base_url)
+    result = services().queries.query(request_, fmt)
     if log.isEnabledFor(logging.INFO):
         log.info("%s as %s in %.1f ms, %d bytes%s: %s", form, fmt, (time.perf_counter() - started) * 1000,
                  len(result.body), " (truncated)" if result.truncated else "", " ".join(op.query.split())[:200])
@@ -111,9 +126,11 @@ def _update(op: Operation) -> Response:
     assert op.update is not None
     require_write_token()
     started = time.perf_counter()
-    services().queries.update(op.update, UpdateDataset(op.using, op.using_named))
+    services().queries.update(op.update, UpdateDataset(op.using, op.using_named), base_iri=request.base_url)
     log.info("UPDATE in %.1f ms: %s", (time.perf_counter() - started) * 1000, " ".join(op.update.split())[:200])
-    return Response(status=204)
+    done = Response(status=204)
+    del done.headers["Content-Type"]
+    return done
 
 
 def _describe() -> Response:
