@@ -13,10 +13,14 @@ from pathlib import Path
 
 import pytest
 import requests
+from flask import Flask
+from flask.testing import FlaskClient
 
 from kg.build import build
 from kg.settings import REPO_ROOT, Settings
 from kg.store import MemoryStore, Store
+from web.app import create_app
+from web.services import Services
 
 FIXTURES = Path(__file__).with_name("fixtures")
 TINY = FIXTURES / "tiny"
@@ -48,6 +52,29 @@ def edit_file() -> Callable[[Path, str, str], None]:
         path.write_text(text.replace(old, new, 1), encoding="utf-8")
 
     return edit
+
+
+@pytest.fixture
+def make_app() -> Callable[..., Flask]:
+    """Factory: a Flask app over a given store; keyword arguments override Settings fields."""
+
+    def make(store: Store, **overrides: object) -> Flask:
+        settings = replace(Settings(data_dirs=(TINY,), store="memory"), **overrides)
+        app = create_app(settings)
+        app.extensions["missiekompas"] = Services(settings, store)
+        return app
+
+    return make
+
+
+@pytest.fixture
+def app(make_app: Callable[..., Flask], tiny_store: Store) -> Flask:
+    return make_app(tiny_store)
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
 
 
 @pytest.fixture(scope="session")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable
 
 import pytest
 import requests
@@ -29,19 +29,8 @@ A, P = URIRef("http://example.org/a"), URIRef("http://example.org/p")
 
 
 @pytest.fixture
-def app(tiny_store: Store) -> Iterator[Flask]:
-    settings = Settings(data_dirs=(TINY,), store="memory", write_token=WRITE_TOKEN, max_body_bytes=5000)
-    app = create_app(settings)
-    services = Services(settings, tiny_store)
-    app.extensions["missiekompas"] = services
-    yield app
-    if services._query is not None:
-        services._query.close()
-
-
-@pytest.fixture
-def client(app: Flask) -> FlaskClient:
-    return app.test_client()
+def app(make_app: Callable[..., Flask], tiny_store: Store) -> Flask:
+    return make_app(tiny_store, write_token=WRITE_TOKEN, max_body_bytes=5000)
 
 
 def store_of(app: Flask) -> Store:

@@ -5,22 +5,17 @@ from __future__ import annotations
 import gzip
 import http.client
 import re
-from collections.abc import Iterator
 from urllib.parse import urlsplit
 
 import pytest
 import requests
-from flask import Flask
 from flask.testing import FlaskClient
 from rdflib import Dataset, Graph, Literal, Namespace, URIRef
 from rdflib.namespace import DCTERMS, SKOS, VOID
 
-from kg.settings import Settings
 from kg.store import Store
-from tests.conftest import BASE, TINY
-from web.app import create_app
+from tests.conftest import BASE
 from web.description import DUMPS
-from web.services import Services
 
 MK = Namespace("https://w3id.org/missiekompas/ontology#")
 RDFLIB = {"text/turtle": "turtle", "application/ld+json": "json-ld", "application/n-triples": "nt",
@@ -37,22 +32,6 @@ ENTITIES = {
 HTML = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
 XSD_INTEGER = URIRef("http://www.w3.org/2001/XMLSchema#integer")
 pytestmark = pytest.mark.filterwarnings("ignore:.*(ConjunctiveGraph|default_context).*:DeprecationWarning")
-
-
-@pytest.fixture
-def app(tiny_store: Store) -> Iterator[Flask]:
-    settings = Settings(data_dirs=(TINY,), store="memory")
-    app = create_app(settings)
-    services = Services(settings, tiny_store)
-    app.extensions["missiekompas"] = services
-    yield app
-    if services._query is not None:
-        services._query.close()
-
-
-@pytest.fixture
-def client(app: Flask) -> FlaskClient:
-    return app.test_client()
 
 
 def html_of(client: FlaskClient, path: str) -> str:

@@ -16,34 +16,16 @@ from flask.testing import FlaskClient
 from kg.build import build
 from kg.settings import Settings
 from kg.store import MemoryStore, Store
-from tests.conftest import BASE, TINY, WRITE_TOKEN
-from web.app import create_app
-from web.services import Services
+from tests.conftest import BASE, WRITE_TOKEN
 
 HTML = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
 AUTH = {"Authorization": f"Bearer {WRITE_TOKEN}"}
 TRACEBACK_SIGNS = ("Traceback (most recent call last)", 'File "/', "site-packages", "werkzeug.exceptions")
 
 
-def make_app(store: Store, data_dir: Path = TINY) -> Flask:
-    settings = Settings(data_dirs=(data_dir,), store="memory", write_token=WRITE_TOKEN)
-    app = create_app(settings)
-    app.extensions["missiekompas"] = Services(settings, store)
-    return app
-
-
 @pytest.fixture
-def app(tiny_store: Store) -> Iterator[Flask]:
-    app = make_app(tiny_store)
-    yield app
-    services = app.extensions["missiekompas"]
-    if services._query is not None:
-        services._query.close()
-
-
-@pytest.fixture
-def client(app: Flask) -> FlaskClient:
-    return app.test_client()
+def app(make_app: Callable[..., Flask], tiny_store: Store) -> Flask:
+    return make_app(tiny_store, write_token=WRITE_TOKEN)
 
 
 class Tags(HTMLParser):
@@ -148,7 +130,8 @@ TITLE_BREAK = "</title><script>alert(3)</script>"
 
 
 @pytest.fixture
-def hostile_app(tiny_copy: Path, edit_file: Callable[[Path, str, str], None]) -> Iterator[Flask]:
+def hostile_app(tiny_copy: Path, edit_file: Callable[[Path, str, str], None],
+                make_app: Callable[..., Flask]) -> Iterator[Flask]:
     """The tiny dataset with markup in labels and a description, built into memory."""
     edit_file(tiny_copy / "programmes.yaml", "label: Storage programme",
               f"label: \"{SCRIPT}\"\n    description: '{IMG.replace(chr(39), chr(39) * 2)}'")
@@ -156,7 +139,7 @@ def hostile_app(tiny_copy: Path, edit_file: Callable[[Path, str, str], None]) ->
     edit_file(tiny_copy / "clusters.yaml", "en: Alpha technology}", f'en: "{TITLE_BREAK}"}}')
     store = MemoryStore()
     build(Settings(data_dirs=(tiny_copy,), store="memory"), store)
-    app = make_app(store, tiny_copy)
+    app = make_app(store, data_dirs=(tiny_copy,))
     yield app
 
 
