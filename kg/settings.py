@@ -84,6 +84,26 @@ class Settings:
         default=4,
         metadata={"env": "MK_THREADS", "doc": "Threads per gunicorn worker."},
     )
+    model: str = field(
+        default=str(REPO_ROOT / ".build" / "model" / "multilingual-e5-small"),
+        metadata={"env": "MK_MODEL", "doc": "Sentence-transformers model: a local folder (built by make) or any name/path."},
+    )
+    index_path: Path = field(
+        default=REPO_ROOT / ".build" / "index",
+        metadata={"env": "MK_INDEX_PATH", "doc": "Folder of the persisted search index (vectors, BM25, manifest)."},
+    )
+    hnsw_threshold: int = field(
+        default=100_000,
+        metadata={"env": "MK_HNSW_THRESHOLD", "doc": "Vector count from which FAISS uses HNSW instead of exact search."},
+    )
+    dense_weight: float = field(
+        default=1.0,
+        metadata={"env": "MK_DENSE_WEIGHT", "doc": "Weight of the dense (embedding) ranking in rank fusion."},
+    )
+    lexical_weight: float = field(
+        default=1.0,
+        metadata={"env": "MK_LEXICAL_WEIGHT", "doc": "Weight of the BM25 ranking in rank fusion."},
+    )
     host: str = field(
         default="127.0.0.1",
         metadata={"env": "MK_HOST", "doc": "Address the server listens on."},
@@ -110,9 +130,14 @@ def _parse(name: str, env_name: str, raw: str) -> object:
     try:
         if name == "data_dirs":
             return tuple(Path(p) for p in raw.split(os.pathsep) if p)
-        if name == "store_path":
+        if name in ("store_path", "index_path"):
             return Path(raw)
-        if name in ("port", "max_rows", "max_body_bytes", "query_workers", "workers", "threads"):
+        if name in ("dense_weight", "lexical_weight"):
+            value = float(raw)
+            if value < 0:
+                raise ValueError("must be 0 or more")
+            return value
+        if name in ("port", "max_rows", "max_body_bytes", "query_workers", "workers", "threads", "hnsw_threshold"):
             value = int(raw)
             if value < 1:
                 raise ValueError("must be 1 or more")
