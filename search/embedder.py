@@ -1,0 +1,134 @@
+"""Dense text embeddings for semantic search: a lazily loaded, offline-only sentence-transformers model.
+
+The default model is multilingual-e5-small as rebuilt by ``search.model_build`` (``make model``); E5 models
+want a ``passage: `` prompt on documents and ``query: `` on queries, which this wrapper adds. Nothing is
+imported or loaded until the first call that needs the model, and nothing is ever downloaded: the model
+must be a local sentence-transformers folder (or already in the local Hugging Face cache).
+
+Texts longer than the model's ``max_tokens`` (512 for E5, prompt and ``<s>``/``</s>`` included) are
+truncated by sentence-transformers; use ``token_count`` to keep chunks within that limit.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import threading
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+DEFAULT_PROMPTS = {"query": "query: ", "passage": "passage: "}
+HINT = "run `make model` to build it, or set MK_MODEL to a local sentence-transformers folder"
+
+
+class ModelUnavailable(Exception):
+    """The embedding model is not there (or cannot be loaded) and will not be downloaded."""
+
+
+class Embedder:
+    """Embeds passages and queries with a sentence-transformers model, loaded once, on first use.
+
+    ``model`` is a folder path (or the name of a model already in the local Hugging Face cache);
+    ``device`` is a torch device string. Vectors are float32 and L2-normalised, so a dot product is a cosine.
+    """
+
+    def __init__(self, model: str | os.PathLike[str], device: str = "cpu") -> None:
+        self._source = os.fspath(model)
+        self._device = device
+        self._model: Any = None
+        self._lock = threading.Lock()
+
+    @property
+    def name(self) -> str:
+        """The model path or name as given (does not load the model)."""
+        return self._source
+
+    @property
+    def dimension(self) -> int:
+        """Length of the embedding vectors (384 for multilingual-e5-small)."""
+        model = self._loaded()
+        get = getattr(model, "get_embedding_dimension", None) or model.get_sentence_embedding_dimension
+        return int(get())
+
+    @property
+    def max_tokens(self) -> int:
+        """The longest input, in tokens (prompt and special tokens included), the model reads before truncating."""
+        return int(self._loaded().max_seq_length)
+
+    def encode_passages(self, texts: list[str], batch_size: int = 32) -> np.ndarray:
+        """Embed documents (prompt ``passage: ``): an array of shape (len(texts), dimension)."""
+        if not texts:
+            return np.zeros((0, self.dimension), dtype=np.float32)
+        return self._encode(list(texts), "passage", batch_size)
+
+    def encode_query(self, text: str) -> np.ndarray:
+        """Embed one search query (prompt ``query: ``): a vector of shape (dimension,)."""
+        return self._encode([text], "query", 1)[0]
+
+    def encode_queries(self, texts: list[str], batch_size: int = 32) -> np.ndarray:
+        """Embed several query-side texts (prompt ``query: ``), e.g. the chunks of a proposal: (len(texts), dimension)."""
+        if not texts:
+            return np.zeros((0, self.dimension), dtype=np.float32)
+        return self._encode(list(texts), "query", batch_size)
+
+    def token_count(self, text: str, prompt: str | None = "passage") -> int:
+        """Tokens the model sees for ``text``: the named prompt (``passage``/``query``, or None), text, ``<s>``, ``</s>``.
+
+        Counted without truncation, so a result above ``max_tokens`` means the text would be cut off.
+        """
+        model = self._loaded()
+        full = (self._prompt(prompt) if prompt else "") + text
+        # Through the transformers tokenizer, not its backend: sentence-transformers leaves truncation switched on there.
+        encoded = model.tokenizer(full, add_special_tokens=True, truncation=False, verbose=False)
+        return len(encoded["input_ids"])
+
+    def _encode(self, texts: list[str], prompt_name: str, batch_size: int) -> np.ndarray:
+        vectors = self._loaded().encode(
+            texts,
+            prompt=self._prompt(prompt_name),
+            batch_size=batch_size,
+            convert_to_numpy=True,
+            normalize_embeddings=True,
+            show_progress_bar=False,
+        )
+        return np.ascontiguousarray(vectors, dtype=np.float32)
+
+    def _prompt(self, name: str) -> str:
+        """The model's own prompt of that name (config_sentence_transformers.json), else the E5 default."""
+        prompts = getattr(self._loaded(), "prompts", None) or {}
+        return prompts.get(name) or DEFAULT_PROMPTS[name]
+
+    def _loaded(self) -> Any:
+        if self._model is None:
+            with self._lock:
+                if self._model is None:
+                    self._model = self._load()
+        return self._model
+
+    def _load(self) -> Any:
+        """Import sentence-transformers and load the model strictly from local files."""
+        _check_local_folder(self._source)
+        # huggingface_hub reads this when first imported; local_files_only below covers the case where it already was.
+        os.environ.setdefault("HF_HUB_OFFLINE", "1")
+        from sentence_transformers import SentenceTransformer
+
+        try:
+            return SentenceTransformer(self._source, device=self._device, local_files_only=True)
+        except Exception as exc:  # hub/offline/format errors all mean the same thing to the caller
+            raise ModelUnavailable(f"cannot load embedding model {self._source!r} from local files ({exc}); {HINT}") from exc
+
+
+def _check_local_folder(source: str) -> None:
+    """Fail fast, before importing torch, when ``source`` names a folder that is missing or incomplete.
+
+    Only something shaped like a hub id (``org/name``) that is not a local folder goes on to the local cache.
+    """
+    path = Path(source).expanduser()
+    if path.is_dir():
+        if not (path / "modules.json").is_file() or not (path / "config.json").is_file():
+            raise ModelUnavailable(f"embedding model folder {path} is incomplete (no modules.json/config.json); {HINT}")
+        return
+    if path.exists() or not re.fullmatch(r"[\w-][\w.-]*(/[\w.-]+)?", source):
+        raise ModelUnavailable(f"embedding model not found at {path}; {HINT}")

@@ -1,0 +1,119 @@
+"""The persisted search index: documents, their vectors and BM25 terms, and a manifest saying
+which model and corpus they were built from. Rebuilt when either changes; swapped in atomically."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+from tqdm import tqdm
+
+from kg.errors import KgError
+from kg.store import Store
+from search.documents import Document, Entity, corpus_hash, load_entities, to_documents
+from search.embedder import Embedder
+from search.lexical_index import LexicalIndex
+from search.text import analyse
+from search.vector_index import VectorIndex
+
+MANIFEST = "manifest.json"
+
+
+class EmptyCorpus(KgError):
+    """The graph holds nothing to search."""
+FORMAT_VERSION = 1
+
+
+def lexical_terms(text: str) -> list[str]:
+    """Terms in both languages: records mix Dutch and English, and so do proposals."""
+    return analyse(text, "nl") + analyse(text, "en")
+
+
+@dataclass
+class SearchIndex:
+    entities: dict[str, Entity]
+    documents: list[Document]
+    doc_vectors: np.ndarray  # row i is document i's vector (explanations compare passages with it)
+    vectors: VectorIndex
+    lexical: LexicalIndex
+    manifest: dict[str, object]
+
+    def save(self, folder: Path) -> None:
+        """Write to a sibling folder, then swap it in: readers never see a half-written index."""
+        folder.parent.mkdir(parents=True, exist_ok=True)
+        fresh = folder.with_name(f".{folder.name}.tmp-{os.getpid()}-{time.time_ns()}")
+        try:
+            fresh.mkdir()
+            self.vectors.save(fresh / "vectors")
+            np.save(fresh / "doc_vectors.npy", self.doc_vectors)
+            self.lexical.save(fresh / "lexical")
+            payload = {"entities": [asdict(e) for e in self.entities.values()],
+                       "documents": [asdict(d) for d in self.documents]}
+            (fresh / "documents.json").write_text(json.dumps(payload, ensure_ascii=False), encoding="utf-8")
+            (fresh / MANIFEST).write_text(json.dumps(self.manifest, indent=2), encoding="utf-8")
+            _swap_in(fresh, folder)
+        finally:
+            shutil.rmtree(fresh, ignore_errors=True)
+
+    @classmethod
+    def load(cls, folder: Path) -> SearchIndex:
+        manifest = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
+        payload = json.loads((folder / "documents.json").read_text(encoding="utf-8"))
+        entities = {e["iri"]: Entity(**{**e, "facets": {k: tuple(v) for k, v in e["facets"].items()}})
+                    for e in payload["entities"]}
+        documents = [Document(**d) for d in payload["documents"]]
+        return cls(entities, documents, np.load(folder / "doc_vectors.npy"), VectorIndex.load(folder / "vectors"),
+                   LexicalIndex.load(folder / "lexical"), manifest)
+
+
+def _swap_in(fresh: Path, folder: Path) -> None:
+    old = folder.with_name(f".{folder.name}.old-{time.time_ns()}")
+    if folder.exists():
+        folder.rename(old)
+    fresh.rename(folder)
+    shutil.rmtree(old, ignore_errors=True)
+
+
+def read_manifest(folder: Path) -> dict[str, object] | None:
+    try:
+        return json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+
+
+def build_index(entities: list[Entity], embedder: Embedder, *, hnsw_threshold: int, batch_size: int = 32,
+                progress: bool = False) -> SearchIndex:
+    documents = to_documents(entities)
+    if not documents:
+        raise EmptyCorpus("the graph holds no questions, programmes or other texts to search; "
+                          "build it first with: python -m kg build")
+    texts = [d.text for d in documents]
+    batches = range(0, len(texts), batch_size)
+    parts = [embedder.encode_passages(texts[i:i + batch_size], batch_size=batch_size)
+             for i in tqdm(batches, desc="embedding", unit="batch", disable=not progress, leave=False)]
+    vectors = np.vstack(parts) if parts else np.zeros((0, embedder.dimension), dtype=np.float32)
+    lexical = LexicalIndex.build([lexical_terms(t) for t in texts])
+    manifest = {"format": FORMAT_VERSION, "model": embedder.name, "dimension": embedder.dimension,
+                "corpus_hash": corpus_hash(documents, embedder.name), "documents": len(documents),
+                "entities": len(entities), "built_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
+    return SearchIndex({e.iri: e for e in entities}, documents, vectors,
+                       VectorIndex.build(vectors, hnsw_threshold=hnsw_threshold), lexical, manifest)
+
+
+def ensure_index(store: Store, embedder: Embedder, folder: Path, *, hnsw_threshold: int, force: bool = False,
+                 progress: bool = False) -> tuple[SearchIndex, bool]:
+    """The index for the graph's current content and this model: loaded when the manifest matches,
+    rebuilt (and saved) otherwise. Returns the index and whether it was rebuilt."""
+    entities = load_entities(store)
+    wanted = corpus_hash(to_documents(entities), embedder.name)
+    manifest = read_manifest(folder)
+    if not force and manifest and manifest.get("corpus_hash") == wanted and manifest.get("format") == FORMAT_VERSION:
+        return SearchIndex.load(folder), False
+    index = build_index(entities, embedder, hnsw_threshold=hnsw_threshold, progress=progress)
+    index.save(folder)
+    return index, True

@@ -1,0 +1,196 @@
+"""Getting the plain text of a researcher's proposal: an uploaded .txt, .md, .pdf or .docx file, or pasted text.
+
+Every refusal is a ProposalUnreadable whose message says, in plain words, what is wrong and what to do.
+"""
+
+from __future__ import annotations
+
+import zipfile
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # pypdf and python-docx are imported when a file of their kind is read
+    from docx.table import Table, _Cell
+    from pypdf import PdfReader
+
+SUFFIXES = (".txt", ".md", ".pdf", ".docx")
+MAX_FILE_BYTES = 5_000_000
+MAX_TEXT_CHARS = 200_000
+MAX_DOCX_UNZIPPED_BYTES = 50_000_000  # all members of a .docx together, as the zip directory declares them
+MAX_DOCX_MEMBERS = 2_000
+
+
+class ProposalUnreadable(Exception):
+    """The proposal cannot be turned into text; the message is meant for the researcher."""
+
+
+def _megabytes(size: int) -> str:
+    return f"{size / 1_000_000:.1f} MB"
+
+
+def _check_file(path: Path, max_bytes: int) -> str:
+    """The lowercase suffix of a readable, non-empty file within the size limit."""
+    suffix = path.suffix.lower()
+    if suffix not in SUFFIXES:
+        shown = suffix or "without an extension"
+        raise ProposalUnreadable(f"unsupported file type {shown}: use .txt, .md, .pdf or .docx")
+    try:
+        size = path.stat().st_size
+    except FileNotFoundError:
+        raise ProposalUnreadable(f"the file {path.name} does not exist") from None
+    except OSError as exc:
+        raise ProposalUnreadable(f"the file {path.name} cannot be read ({exc.strerror})") from exc
+    if not path.is_file():
+        raise ProposalUnreadable(f"{path.name} is not a file")
+    if size == 0:
+        raise ProposalUnreadable("the file is empty")
+    if size > max_bytes:
+        raise ProposalUnreadable(f"file too large ({_megabytes(size)}; the limit is {_megabytes(max_bytes)})")
+    return suffix
+
+
+def read_proposal(path: Path, max_bytes: int = MAX_FILE_BYTES) -> str:
+    """The text of a proposal file (.txt, .md, .pdf, .docx), stripped; ProposalUnreadable if there is none."""
+    path = Path(path)
+    suffix = _check_file(path, max_bytes)
+    if suffix == ".pdf":
+        text = _read_pdf(path)
+    elif suffix == ".docx":
+        text = _read_docx(path)
+    else:
+        text = _read_plain(path)
+    return text
+
+
+def _read_bytes(path: Path) -> bytes:
+    try:
+        return path.read_bytes()
+    except OSError as exc:
+        raise ProposalUnreadable(f"the file {path.name} cannot be read ({exc.strerror})") from exc
+
+
+def _decode(raw: bytes) -> str:
+    """UTF-8 (with or without a byte-order mark); anything else is refused with a hint."""
+    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise ProposalUnreadable("this text file is UTF-16 encoded: save it as UTF-8 and try again")
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ProposalUnreadable(
+            f"this text file is not UTF-8 encoded (unexpected byte 0x{raw[exc.start]:02X} at position {exc.start}): "
+            "save it as UTF-8 and try again"
+        ) from None
+    if text.startswith("\ufeff"):
+        text = raw.decode("utf-8-sig")
+    if "\x00" in text:
+        raise ProposalUnreadable("this does not look like a text file (it contains binary data)")
+    return text
+
+
+def _read_plain(path: Path) -> str:
+    text = _decode(_read_bytes(path)).replace("\r\n", "\n").replace("\r", "\n").strip()
+    if not text:
+        raise ProposalUnreadable("the file is empty (it contains only whitespace)")
+    return text
+
+
+def _open_pdf(path: Path) -> PdfReader:
+    """A PdfReader, decrypted if it only has an owner password."""
+    from pypdf import PdfReader
+    from pypdf.errors import DependencyError, PyPdfError
+
+    try:
+        reader = PdfReader(path)
+        if reader.is_encrypted and not reader.decrypt(""):
+            raise ProposalUnreadable("this PDF is password-protected: remove the password and try again")
+    except DependencyError as exc:
+        raise ProposalUnreadable("this PDF is encrypted in a way that cannot be read here: save an unencrypted copy") from exc
+    except (PyPdfError, ValueError, KeyError, TypeError, OSError) as exc:
+        raise ProposalUnreadable("this PDF cannot be read (the file seems damaged)") from exc
+    return reader
+
+
+def _read_pdf(path: Path) -> str:
+    from pypdf.errors import DependencyError, PyPdfError
+
+    reader = _open_pdf(path)
+    try:
+        pages = [page.extract_text() or "" for page in reader.pages]
+    except DependencyError as exc:
+        raise ProposalUnreadable("this PDF is encrypted in a way that cannot be read here: save an unencrypted copy") from exc
+    except (PyPdfError, ValueError, KeyError, TypeError, OSError, RecursionError) as exc:
+        raise ProposalUnreadable("this PDF cannot be read (the file seems damaged)") from exc
+    text = "\n\n".join(page.strip() for page in pages if page.strip())
+    if not text:
+        raise ProposalUnreadable("this PDF has no extractable text (scanned?): use a PDF with a text layer, or .docx/.txt")
+    return text
+
+
+def _check_docx_zip(path: Path) -> None:
+    """Refuse a .docx that is not a zip, or whose members would unpack to too much (a zip bomb), before parsing."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            members = archive.infolist()
+    except (zipfile.BadZipFile, OSError) as exc:
+        raise ProposalUnreadable("this .docx file is damaged or is not a Word document") from exc
+    if len(members) > MAX_DOCX_MEMBERS:
+        raise ProposalUnreadable(f"this .docx file has too many parts ({len(members)}); it may be damaged or malicious")
+    unpacked = sum(member.file_size for member in members)
+    if unpacked > MAX_DOCX_UNZIPPED_BYTES:
+        raise ProposalUnreadable(
+            f"this .docx file would unpack to {_megabytes(unpacked)} (the limit is {_megabytes(MAX_DOCX_UNZIPPED_BYTES)}); "
+            "it may be damaged or malicious"
+        )
+    if "word/document.xml" not in {member.filename for member in members}:
+        raise ProposalUnreadable("this .docx file is damaged or is not a Word document")
+
+
+def _cell_texts(cell: _Cell, seen: set[object]) -> list[str]:
+    """Paragraphs of a table cell, nested tables included; a merged cell (repeated in row.cells) is read once.
+
+    `seen` holds the cells' XML elements themselves (not their id()s): keeping them alive keeps lxml's proxies stable.
+    """
+    from docx.table import Table
+
+    if cell._tc in seen:
+        return []
+    seen.add(cell._tc)
+    texts: list[str] = []
+    for item in cell.iter_inner_content():
+        texts.extend(_table_texts(item, seen) if isinstance(item, Table) else [item.text])
+    return texts
+
+
+def _table_texts(table: Table, seen: set[object]) -> list[str]:
+    return [text for row in table.rows for cell in row.cells for text in _cell_texts(cell, seen)]
+
+
+def _read_docx(path: Path) -> str:
+    import docx
+    from docx.opc.exceptions import PackageNotFoundError
+    from docx.table import Table
+
+    _check_docx_zip(path)
+    try:
+        document = docx.Document(str(path))
+        parts: list[str] = []
+        for item in document.iter_inner_content():
+            parts.extend(_table_texts(item, set()) if isinstance(item, Table) else [item.text])
+    except (PackageNotFoundError, zipfile.BadZipFile, KeyError, ValueError, OSError, SyntaxError) as exc:  # lxml: SyntaxError
+        raise ProposalUnreadable("this .docx file is damaged or is not a Word document") from exc
+    text = "\n".join(part.strip() for part in parts if part.strip())
+    if not text:
+        raise ProposalUnreadable("this Word document contains no text")
+    return text
+
+
+def read_text_input(text: str, max_chars: int = MAX_TEXT_CHARS) -> str:
+    """Pasted proposal text, stripped; refused when empty or longer than `max_chars` characters."""
+    stripped = text.strip()
+    if not stripped:
+        raise ProposalUnreadable("the text is empty: paste the proposal text or upload a file")
+    if len(stripped) > max_chars:
+        raise ProposalUnreadable(
+            f"the text is too long ({len(stripped):,} characters; the limit is {max_chars:,}): shorten it or upload a file"
+        )
+    return stripped
