@@ -17,9 +17,9 @@ from kg.errors import KgError
 from kg.store import Store
 from search.documents import Document, Entity, corpus_hash, load_entities, to_documents
 from search.embedder import Embedder
-from search.lexical_index import LexicalIndex
+from search.lexical_index import LexicalIndex, LexicalIndexUnavailable
 from search.text import analyse
-from search.vector_index import VectorIndex
+from search.vector_index import IndexUnavailable, VectorIndex
 
 MANIFEST = "manifest.json"
 
@@ -113,7 +113,10 @@ def ensure_index(store: Store, embedder: Embedder, folder: Path, *, hnsw_thresho
     wanted = corpus_hash(to_documents(entities), embedder.name)
     manifest = read_manifest(folder)
     if not force and manifest and manifest.get("corpus_hash") == wanted and manifest.get("format") == FORMAT_VERSION:
-        return SearchIndex.load(folder), False
+        try:
+            return SearchIndex.load(folder), False
+        except (IndexUnavailable, LexicalIndexUnavailable, OSError, ValueError, KeyError, TypeError):
+            pass  # a damaged index is rebuilt below, like a stale one
     index = build_index(entities, embedder, hnsw_threshold=hnsw_threshold, progress=progress)
     index.save(folder)
     return index, True

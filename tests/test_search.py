@@ -95,3 +95,11 @@ def test_index_is_reused_and_rebuilt_when_the_graph_changes(search_settings: Set
     assert manifest["dimension"] == 384 and manifest["documents"] > 0
     assert not open_index(settings, tiny_store)[3]
     assert open_index(settings, default_store)[3]
+
+
+def test_a_damaged_index_is_rebuilt(search_settings: Settings, tmp_path: Path, tiny_store: Store) -> None:
+    settings = replace(search_settings, index_path=tmp_path / "index")
+    open_index(settings, tiny_store)
+    (tmp_path / "index" / "documents.json").write_text("{ not json")
+    index, _, _, rebuilt = open_index(settings, tiny_store)
+    assert rebuilt and index.documents
