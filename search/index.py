@@ -86,6 +86,9 @@ def read_manifest(folder: Path) -> dict[str, object] | None:
         return None
 
 
+ENCODE_SLICE = 2048  # texts per encode call: large enough for the model's own length sorting to pay off
+
+
 def build_index(entities: list[Entity], embedder: Embedder, *, hnsw_threshold: int, batch_size: int = 32,
                 progress: bool = False) -> SearchIndex:
     documents = to_documents(entities)
@@ -93,9 +96,10 @@ def build_index(entities: list[Entity], embedder: Embedder, *, hnsw_threshold: i
         raise EmptyCorpus("the graph holds no questions, programmes or other texts to search; "
                           "build it first with: python -m kg build")
     texts = [d.text for d in documents]
-    batches = range(0, len(texts), batch_size)
-    parts = [embedder.encode_passages(texts[i:i + batch_size], batch_size=batch_size)
-             for i in tqdm(batches, desc="embedding", unit="batch", disable=not progress, leave=False)]
+    slices = range(0, len(texts), ENCODE_SLICE)
+    parts = [embedder.encode_passages(texts[i:i + ENCODE_SLICE], batch_size=batch_size)
+             for i in tqdm(slices, desc=f"embedding {len(texts)} documents", unit="slice", disable=not progress,
+                           leave=False)]
     vectors = np.vstack(parts) if parts else np.zeros((0, embedder.dimension), dtype=np.float32)
     lexical = LexicalIndex.build([lexical_terms(t) for t in texts])
     manifest = {"format": FORMAT_VERSION, "model": embedder.name, "dimension": embedder.dimension,

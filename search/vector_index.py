@@ -7,13 +7,14 @@ restricted to a set of allowed ids, and save it to / load it from a folder.
 * Below ``hnsw_threshold`` vectors the index is exact (``IndexFlatIP``); at or above it, it is
   approximate (``IndexHNSWFlat`` with ``METRIC_INNER_PRODUCT``). Both sit in an ``IndexIDMap2``,
   so the ids are stored in the FAISS file and need not be 0..n-1.
-* ``allowed`` filters inside the search (a FAISS ``IDSelectorBitmap`` over insertion positions in
-  the search parameters), not after the top-k cut: a query gets ``min(k, number of allowed ids in the index)`` results. HNSW
-  explores only a neighbourhood of the query, so when the allowed ids are few (under
+* ``allowed`` filters inside the search (a FAISS ``IDSelectorBitmap`` over insertion positions, in
+  the search parameters), not after the top-k cut: a query gets ``min(k, allowed ids in the index)``
+  results. HNSW explores only a neighbourhood of the query, so when the allowed ids are few (under
   ``EXACT_FILTER_SHARE`` of the index) or lie away from the query (HNSW came back short), those
   queries are answered exactly over the allowed vectors instead. Otherwise the filtered HNSW
   search widens ``efSearch`` by 1/sqrt(share of allowed ids), which keeps recall near that of an
-  unfiltered search (measured on random vectors: bench/bench_faiss.py).
+  unfiltered search (measured with bench/bench_faiss.py).
+* ``search`` changes no state, so several threads may search one index at once.
 * ``save`` writes ``vectors.faiss`` and the ``vectors.json`` manifest under temporary names in the
   same folder and moves them into place with ``os.replace``; ``load`` checks the manifest against
   the file (size, CRC-32, dimension, count, kind) and raises ``IndexUnavailable`` when anything
@@ -41,6 +42,7 @@ INDEX_FILE = "vectors.faiss"
 MANIFEST_FILE = "vectors.json"
 FORMAT_VERSION = 1
 NORM_TOLERANCE = 1e-3  # |norm - 1| allowed for a vector that counts as L2-normalised
+DENSE_LOOKUP_FACTOR = 4  # ids below 4 x count get a position table (8 bytes per possible id)
 EXACT_FILTER_SHARE = 0.05  # HNSW: allowed sets under this share of the index are searched exactly
 
 Kind = Literal["exact", "hnsw"]
@@ -83,8 +85,7 @@ class VectorIndex:
         if kind == "hnsw":
             self._inner.hnsw.efSearch = parameters.ef_search
         self._ids = faiss.vector_to_array(index.id_map).astype(np.int64, copy=False)
-        self._order = np.argsort(self._ids, kind="stable")
-        self._sorted_ids = self._ids[self._order]
+        self._position_of, self._order, self._sorted_ids = _id_lookup(self._ids)
 
     # -- building ---------------------------------------------------------------------------
 
@@ -162,7 +163,7 @@ class VectorIndex:
         rows = _unit_rows(queries, "queries", self.dimension)
         if allowed is None:
             return self._search_all(rows, k, ef)
-        return self._search_allowed(rows, k, self._positions(allowed), ef)
+        return self._search_allowed(rows, k, self._allowed_mask(allowed), ef)
 
     def _search_all(self, rows: np.ndarray, k: int, ef: int) -> tuple[np.ndarray, np.ndarray]:
         if rows.shape[0] == 0 or self.count == 0:
@@ -174,43 +175,34 @@ class VectorIndex:
         scores[ids < 0] = -np.inf
         return scores, ids
 
-    def _search_allowed(self, rows: np.ndarray, k: int, positions: np.ndarray, ef: int) -> tuple[np.ndarray, np.ndarray]:
-        """Search restricted to the vectors at ``positions`` (insertion positions)."""
-        if rows.shape[0] == 0 or positions.size == 0:
+    def _search_allowed(self, rows: np.ndarray, k: int, mask: np.ndarray, ef: int) -> tuple[np.ndarray, np.ndarray]:
+        """Search restricted to the vectors where ``mask`` (over insertion positions) is True."""
+        allowed_count = int(np.count_nonzero(mask))
+        if rows.shape[0] == 0 or allowed_count == 0:
             return _padding(rows.shape[0], k)
-        if self._kind == "exact" or positions.size < EXACT_FILTER_SHARE * self.count:
-            return self._search_exact(rows, k, positions)
-        share = positions.size / self.count  # fewer allowed vectors per hop: widen the search to keep recall
-        bitmap, selector = self._selector(positions)
-        params = faiss.SearchParametersHNSW(sel=selector, efSearch=math.ceil(ef / math.sqrt(share)))
-        scores, labels = self._inner.search(rows, k, params=params)
-        short = (labels >= 0).sum(axis=1) < min(k, positions.size)
-        if short.any():  # HNSW ran out of allowed neighbours near the query: answer those exactly
-            exact_scores, exact_labels = self._flat_search(rows[short], k, positions)
-            scores[short], labels[short] = exact_scores, exact_labels
-        del bitmap  # the selector reads it until here
+        # A bitmap of count/8 bytes is far cheaper to make per call than an IDSelectorBatch (a hash set:
+        # about 80 ms for 200k ids), and FAISS tests membership with one bit lookup. It must outlive the search.
+        bitmap = np.packbits(mask, bitorder="little")
+        selector = faiss.IDSelectorBitmap(bitmap.size, faiss.swig_ptr(bitmap))
+        if self._kind == "exact" or allowed_count < EXACT_FILTER_SHARE * self.count:
+            scores, labels = self._flat.search(rows, k, params=faiss.SearchParameters(sel=selector))
+        else:
+            scores, labels = self._hnsw_filtered(rows, k, selector, allowed_count, ef)
+        del bitmap  # explicit: the selector reads it until here
         return self._to_ids(scores, labels)
 
-    def _search_exact(self, rows: np.ndarray, k: int, positions: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        return self._to_ids(*self._flat_search(rows, k, positions))
-
-    def _flat_search(self, rows: np.ndarray, k: int, positions: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Exact search over the flat vectors at ``positions``; labels are positions."""
-        bitmap, selector = self._selector(positions)
-        scores, labels = self._flat.search(rows, k, params=faiss.SearchParameters(sel=selector))
-        del bitmap  # the selector reads it until here
+    def _hnsw_filtered(
+        self, rows: np.ndarray, k: int, selector: faiss.IDSelector, allowed_count: int, ef: int
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Filtered HNSW search; queries for which it comes back short are answered exactly."""
+        share = allowed_count / self.count  # fewer allowed vectors per hop: widen the search to keep recall
+        params = faiss.SearchParametersHNSW(sel=selector, efSearch=math.ceil(ef / math.sqrt(share)))
+        scores, labels = self._inner.search(rows, k, params=params)
+        short = (labels >= 0).sum(axis=1) < min(k, allowed_count)
+        if short.any():  # HNSW ran out of allowed neighbours near the query (e.g. they lie far away)
+            exact = self._flat.search(rows[short], k, params=faiss.SearchParameters(sel=selector))
+            scores[short], labels[short] = exact
         return scores, labels
-
-    def _selector(self, positions: np.ndarray) -> tuple[np.ndarray, faiss.IDSelector]:
-        """A FAISS selector of insertion positions, with the bitmap it reads (keep both alive).
-
-        A bitmap of count/8 bytes costs far less to make per call than an ``IDSelectorBatch`` (a
-        hash set: about 80 ms for 200k ids), and FAISS tests membership with one bit lookup.
-        """
-        mask = np.zeros(self.count, dtype=bool)
-        mask[positions] = True
-        bitmap = np.packbits(mask, bitorder="little")
-        return bitmap, faiss.IDSelectorBitmap(bitmap.size, faiss.swig_ptr(bitmap))
 
     def _to_ids(self, scores: np.ndarray, labels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Turn insertion positions into ids; -1 stays -1 with score -inf."""
@@ -220,19 +212,24 @@ class VectorIndex:
         scores[missing] = -np.inf
         return scores, ids
 
-    def _positions(self, allowed: np.ndarray | Sequence[int]) -> np.ndarray:
-        """Insertion positions of the allowed ids that are in the index (no duplicates)."""
+    def _allowed_mask(self, allowed: np.ndarray | Sequence[int]) -> np.ndarray:
+        """Boolean mask over insertion positions: True where the id is allowed (unknown ids are ignored)."""
         wanted = np.asarray(allowed)
         if wanted.ndim != 1:
             raise ValueError(f"allowed must be a 1-D array of ids, got shape {wanted.shape}")
         if wanted.size and not np.issubdtype(wanted.dtype, np.integer):
             raise ValueError(f"allowed must hold integer ids, got dtype {wanted.dtype}")
-        wanted = np.unique(wanted.astype(np.int64))
+        wanted = wanted.astype(np.int64, copy=False)
+        mask = np.zeros(self.count, dtype=bool)
         if wanted.size == 0 or self.count == 0:
-            return np.empty(0, dtype=np.int64)
-        slots = np.minimum(np.searchsorted(self._sorted_ids, wanted), self.count - 1)
-        hits = self._sorted_ids[slots] == wanted
-        return self._order[slots[hits]]
+            return mask
+        if self._position_of is not None:  # dense ids: one lookup per allowed id
+            found = self._position_of[wanted[(wanted >= 0) & (wanted < self._position_of.size)]]
+            mask[found[found >= 0]] = True
+        else:  # sparse ids: binary search in the sorted ids
+            slots = np.minimum(np.searchsorted(self._sorted_ids, wanted), self.count - 1)
+            mask[self._order[slots[self._sorted_ids[slots] == wanted]]] = True
+        return mask
 
     # -- saving and loading -----------------------------------------------------------------
 
@@ -345,6 +342,21 @@ def _as_ids(ids: Sequence[int] | np.ndarray | None, count: int) -> np.ndarray:
     if unique.size != count:
         raise ValueError(f"ids must be unique: {int(unique[np.argmax(counts > 1)])} appears {int(counts.max())} times")
     return keys
+
+
+def _id_lookup(ids: np.ndarray) -> tuple[np.ndarray | None, np.ndarray, np.ndarray]:
+    """How to find the insertion position of an id: (dense table or None, argsort order, sorted ids).
+
+    Ids up to DENSE_LOOKUP_FACTOR times the count (the usual 0..n-1 included) get a table indexed by
+    id (-1 where none); sparser ids (say 10**12 + i) are found by binary search in the sorted ids.
+    """
+    if ids.size and int(ids.max()) < DENSE_LOOKUP_FACTOR * ids.size + 1024:
+        table = np.full(int(ids.max()) + 1, -1, dtype=np.int64)
+        table[ids] = np.arange(ids.size, dtype=np.int64)
+        empty = np.empty(0, dtype=np.int64)
+        return table, empty, empty
+    order = np.argsort(ids, kind="stable")
+    return None, order, ids[order]
 
 
 def _positive_int(value: object, name: str) -> int:

@@ -101,15 +101,19 @@ def test_float64_input_is_accepted(vectors: np.ndarray, queries: np.ndarray) -> 
 
 
 @pytest.mark.parametrize("kind", KINDS)
-def test_ids_that_are_not_0_to_n_are_kept(kind: str, vectors: np.ndarray, queries: np.ndarray, tmp_path: Path) -> None:
-    ids = np.random.default_rng(5).permutation(len(vectors)).astype(np.int64) * 7 + 10**12
+@pytest.mark.parametrize(("scale", "offset"), [(7, 10**12), (3, 0)], ids=["sparse", "dense-with-gaps"])
+def test_ids_that_are_not_0_to_n_are_kept(
+    kind: str, scale: int, offset: int, vectors: np.ndarray, queries: np.ndarray, tmp_path: Path
+) -> None:
+    ids = np.random.default_rng(5).permutation(len(vectors)).astype(np.int64) * scale + offset
     index = build(kind, vectors, ids=ids)
     np.testing.assert_array_equal(index.ids, ids)
     _, found = index.search(queries, 10)
     _, rows = brute_force(queries, vectors, 10)
     assert recall(found, ids[rows]) >= (1.0 if kind == "exact" else 0.95)
     allowed = ids[rows[0, :3]]
-    _, only = index.search(queries[:1], 5, allowed=allowed)
+    unknown = [-5, offset + 1, offset + 2, 10**15]  # not in the index: ignored
+    _, only = index.search(queries[:1], 5, allowed=[*allowed, *unknown, allowed[0]])
     assert set(only[0, :3]) == set(allowed) and (only[0, 3:] == -1).all()
     index.save(tmp_path)
     np.testing.assert_array_equal(VectorIndex.load(tmp_path).ids, ids)
