@@ -49,9 +49,12 @@ lint: $(STAMP) ## ruff and the import contract (web -> search -> kg -> ontology)
 	$(VENV)/bin/ruff check ontology kg search web tests bench
 	$(VENV)/bin/lint-imports
 
-bench: $(STAMP) ## graph load/query timings per store, then SPARQL over HTTP vs oxigraph serve (prints tables)
+bench: $(STAMP) $(MODEL) ## graph, SPARQL-over-HTTP, search quality and speed, FAISS benchmarks (prints tables)
 	$(PY) bench/bench_graph.py
 	$(PY) bench/bench_http.py
+	$(PY) bench/eval_search.py
+	$(PY) bench/bench_search.py
+	$(PY) bench/bench_faiss.py
 
 vendor-yasgui: ## refresh the vendored YASGUI build from npm (needs npm; the result is committed)
 	tmp=$$(mktemp -d) && (cd $$tmp && npm pack --silent @zazuko/yasgui@4.6.2 >/dev/null && tar xzf *.tgz) && \

@@ -101,8 +101,8 @@ class Settings:
         metadata={"env": "MK_DENSE_WEIGHT", "doc": "Weight of the dense (embedding) ranking in rank fusion."},
     )
     lexical_weight: float = field(
-        default=1.0,
-        metadata={"env": "MK_LEXICAL_WEIGHT", "doc": "Weight of the BM25 ranking in rank fusion."},
+        default=0.0,
+        metadata={"env": "MK_LEXICAL_WEIGHT", "doc": "Weight of the BM25 ranking in rank fusion (0: dense only, best on the labelled set)."},
     )
     host: str = field(
         default="127.0.0.1",

@@ -22,6 +22,10 @@ SECTIONS = {"questions": ("question",), "programmes": ("programme",), "missions"
             "kem_categories": ("kem",)}
 CANDIDATES = 300  # documents taken from each ranking before fusion
 MAX_PASSAGES = 64
+# Passages of at least a short sentence's length, encoded in small batches: less padding, so encoding
+# the passages costs about as much as encoding the whole text once (bench/bench_search.py).
+PASSAGE_MIN_WORDS = 30
+PASSAGE_BATCH = 4
 
 
 @dataclass(frozen=True)
@@ -58,7 +62,7 @@ class Matcher:
         filters = filters or Filters()
         language = detect_language(text)
         passages = _passages(text)
-        passage_vectors = self.embedder.encode_queries(passages)
+        passage_vectors = self.embedder.encode_queries(passages, batch_size=PASSAGE_BATCH)
         query = passage_vectors.mean(axis=0)
         query /= np.linalg.norm(query) or 1.0
         allowed = self._allowed(filters)
@@ -132,7 +136,7 @@ class Matcher:
 
 
 def _passages(text: str) -> list[str]:
-    passages = [p for p in split_passages(text) if p.strip()] or [text]
+    passages = [p for p in split_passages(text, min_words=PASSAGE_MIN_WORDS) if p.strip()] or [text]
     if len(passages) > MAX_PASSAGES:  # long uploads: group sentences so encoding stays one batch
         size = -(-len(passages) // MAX_PASSAGES)
         passages = [" ".join(passages[i:i + size]) for i in range(0, len(passages), size)]
