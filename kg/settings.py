@@ -102,7 +102,7 @@ class Settings:
     )
     lexical_weight: float = field(
         default=0.0,
-        metadata={"env": "MK_LEXICAL_WEIGHT", "doc": "Weight of the BM25 ranking in rank fusion (0: dense only, best on the labelled set)."},
+        metadata={"env": "MK_LEXICAL_WEIGHT", "doc": "Weight of the BM25 ranking in rank fusion (0: dense only)."},
     )
     host: str = field(
         default="127.0.0.1",
