@@ -118,13 +118,9 @@ def environment(threads: int) -> dict[str, Any]:
 
 
 def ensure_model(path: str) -> str:
-    folder = Path(path)
-    if not (folder / "config_sentence_transformers.json").is_file():
-        from search.model_build import build_model_folder
+    from search.model_build import ensure_model_folder
 
-        print(f"  building the model folder {folder} ...", file=sys.stderr)
-        build_model_folder(folder)
-    return str(folder)
+    return str(ensure_model_folder(Path(path)))
 
 
 # ------------------------------------------------------------------------------------------ (a) build

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 
@@ -21,22 +22,32 @@ from kg.store import open_store
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    try:
+
+    def run() -> int:
         settings = load_settings()
         if getattr(args, "data", None):
             settings = replace(settings, data_dirs=settings.data_dirs + tuple(Path(d) for d in args.data))
         return int(args.run(args, settings) or 0)
+
+    return run_guarded(run, (KgError,), "the store is unchanged unless a build had finished")
+
+
+def run_guarded(run: Callable[[], int], errors: tuple[type[Exception], ...], interrupted: str) -> int:
+    """Run a command the way every CLI here does: a known error is one line on stderr (exit 1), a
+    closed output pipe (`| head`) ends quietly, Ctrl-C says what state is left (exit 130)."""
+    try:
+        return run()
     except InvalidRecord as exc:
         print(f"invalid data: {exc}", file=sys.stderr)
         return 1
-    except KgError as exc:
+    except errors as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
-    except BrokenPipeError:  # output piped into `head` and the like: stop quietly
+    except BrokenPipeError:
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
     except KeyboardInterrupt:
-        print("interrupted; the store is unchanged unless a build had finished", file=sys.stderr)
+        print(f"interrupted; {interrupted}", file=sys.stderr)
         return 130
 
 

