@@ -12,6 +12,7 @@ from pathlib import Path
 from kg.build import build, compile_dataset, read_files
 from kg.errors import InvalidRecord, KgError
 from kg.export import export_graph, import_file
+from kg.figures import compute_figures, format_figures
 from kg.formats import RDF_FORMATS, RESULTS_FORMATS, rdf_format
 from kg.queries import named_query, query_names
 from kg.settings import Settings, load_settings
@@ -67,6 +68,10 @@ def _parser() -> argparse.ArgumentParser:
                        help="an extra folder of data files (repeatable), read with the configured ones")
         p.add_argument("--quiet", action="store_true", help="no progress bar")
     command("stats", _stats, "entities per class and MJPs per theme and cluster")
+    p = command("figures", _figures, "portfolio figures: MJPs per theme and cluster, questions per cluster, budgets")
+    shape = p.add_mutually_exclusive_group()
+    shape.add_argument("--json", action="store_true", help="machine-readable")
+    shape.add_argument("--csv", action="store_true", help="chart-ready CSV, one row per figure and key")
     p = command("export", _export, "write the whole graph in an RDF format")
     p.add_argument("--format", default="trig", choices=sorted(RDF_FORMATS), help="default: trig (keeps named graphs)")
     p.add_argument("--output", "-o", metavar="FILE", help="file to write (default: standard output)")
@@ -100,6 +105,13 @@ def _validate(args: argparse.Namespace, settings: Settings) -> int:
 
 def _stats(args: argparse.Namespace, settings: Settings) -> int:
     print(format_stats(compute_stats(open_store(settings))))
+    return 0
+
+
+def _figures(args: argparse.Namespace, settings: Settings) -> int:
+    figures = compute_figures(open_store(settings))
+    print(figures.to_json() if args.json else figures.to_csv() if args.csv else format_figures(figures),
+          end="" if args.csv else "\n")
     return 0
 
 
