@@ -10,6 +10,7 @@ from pathlib import Path
 from kg.cli import run_guarded
 from kg.errors import KgError
 from kg.settings import Settings, load_settings
+from kg.uris import mint_uri
 from search.embedder import ModelUnavailable
 from search.match import Filters
 from search.readers import ProposalUnreadable, read_proposal
@@ -60,7 +61,7 @@ def _match(args: argparse.Namespace, settings: Settings) -> int:
     base = settings.base_uri
 
     def iris(kind: str, values: list[str]) -> tuple[str, ...]:
-        return tuple(v if v.startswith(("http://", "https://")) else f"{base}{kind}/{v}" for v in values)
+        return tuple(v if v.startswith(("http://", "https://")) else str(mint_uri(base, kind, v)) for v in values)
 
     filters = Filters(kinds=tuple(args.kind), clusters=iris("cluster", args.cluster), themes=iris("theme", args.theme),
                       missions=iris("mission", args.mission))

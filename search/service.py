@@ -23,10 +23,10 @@ def concept_matcher(store: Store) -> ConceptMatcher:
 
 def programme_members(store: Store) -> dict[str, tuple[Member, ...]]:
     found: dict[str, list[Member]] = defaultdict(list)
-    for row in store.select(named_query("programme_members")):
+    for row in store.select(named_query("programmes_of_organisation")):
         found[str(row["programme"])].append(
-            Member(str(row["organisation"]), str(row["label"]), str(row["role"]), bool(row.get("sample"))))
-    return {k: tuple(v) for k, v in found.items()}
+            Member(str(row["organisation"]), str(row["orgLabel"]), str(row["role"]), bool(row.get("sample"))))
+    return {k: tuple(sorted(v, key=lambda m: (m.role != "lead", m.label))) for k, v in found.items()}
 
 
 def open_index(settings: Settings, store: Store | None = None, *, force: bool = False,

@@ -63,7 +63,8 @@ def _dump_bytes(store: Store, fmt: str) -> bytes:
     body = gzip.compress(export_graph(store, rdf_format(fmt)), mtime=0)
     if version:
         with _dump_lock:
-            _dump_cache.clear() if len(_dump_cache) > 8 else None
+            if len(_dump_cache) >= len(DUMPS) * 2:  # keep the current and the previous version only
+                _dump_cache.clear()
             _dump_cache[(version, fmt)] = body
     return body
 
