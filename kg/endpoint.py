@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from kg.access import PUBLIC
 from kg.errors import KgError, QueryError
 from kg.execute import QueryRequest, execute
 from kg.formats import RDF_FORMATS, RESULTS_FORMATS
 from kg.results import Serialized
 from kg.sparql_text import UpdateDataset, apply_update_dataset, clear_silently, outbound_calls
-from kg.store import MemoryStore, OxigraphStore, Store
+from kg.store import OxigraphStore, Store, View
 from kg.worker import WorkerPool
 
 
@@ -40,16 +41,18 @@ class QueryService:
                 raise QueryRejected(f"SERVICE and LOAD calls to other hosts are not allowed here ({target}); "
                                     "this endpoint only answers from its own data")
 
-    def query(self, request: QueryRequest, fmt: str) -> Serialized:
+    def query(self, request: QueryRequest, fmt: str, audience: str = PUBLIC) -> Serialized:
+        """Answer from the audience's view only (kg.access): a public query cannot see internal data."""
         self.check_outbound(request.query)
-        if self._pool is not None and isinstance(self.store, OxigraphStore):
-            return self._pool.run(self.store.version_path(), request, fmt, self.limits.max_rows, self.limits.timeout_s)
-        if isinstance(self.store, MemoryStore):
-            return execute(self.store.handle(), request, fmt, self.limits.max_rows)
+        view = self.store.view(audience)
+        if self._pool is not None and isinstance(view, View) and view.path is not None:
+            return self._pool.run(view.path, request, fmt, self.limits.max_rows, self.limits.timeout_s)
+        if isinstance(view, View):
+            return execute(view.handle(), request, fmt, self.limits.max_rows)
         if request.default_graphs or request.named_graphs:
             raise QueryError("default-graph-uri / named-graph-uri are not supported on a remote store")
         media = (RESULTS_FORMATS.get(fmt) or RDF_FORMATS[fmt]).media_type
-        return Serialized(self.store.query_to(request.query, fmt), media)
+        return Serialized(view.query_to(request.query, fmt), media)
 
     def update(self, text: str, dataset: UpdateDataset, base_iri: str | None = None) -> None:
         self.check_outbound(text)

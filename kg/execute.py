@@ -8,7 +8,6 @@ import pyoxigraph as ox
 
 from kg.errors import QueryError, StoreError
 from kg.results import Serialized, serialize_boolean, serialize_solutions, serialize_triples
-from kg.sparql_text import has_query_dataset
 
 
 @dataclass(frozen=True)
@@ -23,15 +22,13 @@ class QueryRequest:
 
 def execute(store: ox.Store, request: QueryRequest, fmt: str, max_rows: int) -> Serialized:
     """Evaluate and serialise; `fmt` is a results format for SELECT/ASK, an RDF format otherwise.
-    A protocol-given dataset replaces the query's own FROM / FROM NAMED; with neither, the
-    default graph is the union of all graphs."""
+    `store` is one audience's view (kg.access), whose default graph is already the union of its
+    current graphs. A protocol-given dataset replaces the query's own FROM / FROM NAMED."""
     kwargs: dict[str, object] = {"base_iri": request.base_iri}
     try:
         if request.default_graphs or request.named_graphs:
             kwargs["default_graph"] = [ox.NamedNode(g) for g in request.default_graphs]
             kwargs["named_graphs"] = [ox.NamedNode(g) for g in request.named_graphs]
-        elif not has_query_dataset(request.query):
-            kwargs["use_default_graph_as_union"] = True
         result = store.query(request.query, **kwargs)
         if isinstance(result, ox.QueryBoolean):
             return serialize_boolean(bool(result), fmt)

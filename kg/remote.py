@@ -9,10 +9,12 @@ from typing import Any
 import pyoxigraph as ox
 import requests
 
+from kg.access import AUDIENCES, PUBLIC, GraphPolicy
 from kg.errors import QueryError, StoreError
 from kg.formats import rdf_format, results_format
 from kg.settings import Settings
 from kg.terms import from_json, to_python
+from ontology import MK
 
 RESULTS_JSON = "application/sparql-results+json"
 
@@ -43,7 +45,21 @@ class RemoteStore:
                    token=settings.remote_token, user=settings.remote_user, password=settings.remote_password,
                    timeout_s=settings.query_timeout_s)
 
-    def _post(self, url: str, data: dict[str, str], accept: str | None = None) -> requests.Response:
+    def view(self, audience: str) -> RemoteView:
+        """A view that names its graphs in every request (default-graph-uri / named-graph-uri), so the
+        remote answers from the audience's graphs only, with past editions out of the default graph."""
+        if audience not in AUDIENCES:
+            raise ValueError(f"unknown audience {audience!r}")
+        graphs = [str(row["g"]) for row in self.select("SELECT DISTINCT ?g WHERE { GRAPH ?g { } }")]
+        declared: dict[str, set[str]] = defaultdict(set)
+        for row in self.select(f"SELECT ?g ?v WHERE {{ GRAPH ?m {{ ?g <{MK.visibility}> ?v }} }}"):
+            declared[str(row["g"])].add(str(row["v"]))
+        editions = {str(row["g"]) for row in self.select(f"SELECT ?g WHERE {{ GRAPH ?m {{ ?g a <{MK.Edition}> }} }}")}
+        policy = GraphPolicy(frozenset(g for g, v in declared.items() if v == {PUBLIC}), frozenset(editions))
+        visible = [g for g in graphs if policy.visible(g, audience)]
+        return RemoteView(self, audience, tuple(g for g in visible if g not in editions), tuple(visible))
+
+    def _post(self, url: str, data: dict[str, str] | list[tuple[str, str]], accept: str | None = None) -> requests.Response:
         headers = {"Accept": accept} if accept else {}
         try:
             response = self._session.post(url, data=data, headers=headers, timeout=self.timeout_s)
@@ -59,27 +75,27 @@ class RemoteStore:
             raise StoreError(f"the remote store answered HTTP {response.status_code}: {response.text[:200]}")
         return response
 
-    def _json(self, sparql: str) -> dict[str, Any]:
+    def _json(self, sparql: str, dataset: list[tuple[str, str]] | None = None) -> dict[str, Any]:
         try:
-            return self._post(self.query_url, {"query": sparql}, RESULTS_JSON).json()
+            return self._post(self.query_url, [("query", sparql), *(dataset or [])], RESULTS_JSON).json()
         except ValueError as exc:
             raise StoreError("the remote store did not return SPARQL JSON results") from exc
 
-    def select(self, sparql: str) -> list[dict[str, Any]]:
-        body = self._json(sparql)
+    def select(self, sparql: str, dataset: list[tuple[str, str]] | None = None) -> list[dict[str, Any]]:
+        body = self._json(sparql, dataset)
         if "results" not in body:
             raise QueryError("expected a SELECT query")
         return [{k: to_python(from_json(v)) for k, v in row.items()} for row in body["results"]["bindings"]]
 
-    def ask(self, sparql: str) -> bool:
-        body = self._json(sparql)
+    def ask(self, sparql: str, dataset: list[tuple[str, str]] | None = None) -> bool:
+        body = self._json(sparql, dataset)
         if "boolean" not in body:
             raise QueryError("expected an ASK query")
         return bool(body["boolean"])
 
-    def query_to(self, sparql: str, fmt: str) -> bytes:
+    def query_to(self, sparql: str, fmt: str, dataset: list[tuple[str, str]] | None = None) -> bytes:
         media = rdf_format(fmt).media_type if fmt in ("ttl", "nt", "jsonld", "rdfxml") else results_format(fmt).media_type
-        return self._post(self.query_url, {"query": sparql}, media).content
+        return self._post(self.query_url, [("query", sparql), *(dataset or [])], media).content
 
     def quads(self) -> Iterator[ox.Quad]:
         rows = self._json("SELECT ?g ?s ?p ?o WHERE { GRAPH ?g { ?s ?p ?o } }")["results"]["bindings"]
@@ -113,3 +129,31 @@ class RemoteStore:
             body = "\n".join(f"GRAPH {g} {{\n" + "\n".join(lines) + "\n}" for g, lines in by_graph.items())
             parts.append(f"INSERT DATA {{\n{body}\n}}")
         return " ;\n".join(parts)
+
+
+class RemoteView:
+    """One audience's reads from a remote store: every request carries the audience's dataset."""
+
+    def __init__(self, remote: RemoteStore, audience: str, default: tuple[str, ...], named: tuple[str, ...]) -> None:
+        self.remote, self.audience, self.named = remote, audience, named
+        self._dataset = [("default-graph-uri", g) for g in default] + [("named-graph-uri", g) for g in named]
+        if not default:  # an empty list would mean "no dataset given": name one that holds nothing
+            self._dataset.insert(0, ("default-graph-uri", "urn:missiekompas:empty"))
+
+    def cache_key(self) -> str:
+        return f"{self.audience}:remote:{hash(tuple(self._dataset))}"
+
+    def select(self, sparql: str) -> list[dict[str, Any]]:
+        return self.remote.select(sparql, self._dataset)
+
+    def ask(self, sparql: str) -> bool:
+        return self.remote.ask(sparql, self._dataset)
+
+    def query_to(self, sparql: str, fmt: str) -> bytes:
+        return self.remote.query_to(sparql, fmt, self._dataset)
+
+    def quads(self) -> Iterator[ox.Quad]:
+        return (q for q in self.remote.quads() if q.graph_name.value in self.named)
+
+    def count(self) -> int:
+        return sum(1 for _ in self.quads())

@@ -10,6 +10,9 @@ from rdflib.term import URIRef
 from ontology import MK
 
 SCHEMA_URL = URIRef("https://schema.org/url")
+SCHEMA_EMAIL = URIRef("https://schema.org/email")
+SCHEMA_TELEPHONE = URIRef("https://schema.org/telephone")
+SCHEMA_WORKS_FOR = URIRef("https://schema.org/worksFor")
 
 # Field kinds, and what a value of each kind looks like in a data file:
 #   text     a string or {nl: .., en: ..}       -> language-tagged literals
@@ -209,6 +212,15 @@ ENTITY_TYPES: tuple[EntityType, ...] = (
             Field("start_year", "int", MK.startYear),
             Field("end_year", "int", MK.endYear),
             Field("homepage", "url", FOAF.homepage),
+        ),
+    ),
+    EntityType(  # personal data: only allowed in files marked `visibility: internal` (kg.build checks)
+        "person", "persons", "person", MK.ContactPerson,
+        _with_common(
+            Field("email", "string", SCHEMA_EMAIL),
+            Field("phone", "string", SCHEMA_TELEPHONE),
+            Field("organisation", "ref", SCHEMA_WORKS_FOR, target="organisation"),
+            Field("contact_for", "refs", MK.contactFor, target="programme"),
         ),
     ),
 )

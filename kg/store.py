@@ -13,6 +13,7 @@ from typing import Any, Protocol
 
 import pyoxigraph as ox
 
+from kg.access import AUDIENCES, INTERNAL, read_policy, view_quads
 from kg.errors import QueryError, StoreError
 from kg.formats import rdf_format, results_format
 from kg.remote import RemoteStore
@@ -21,9 +22,13 @@ from kg.terms import to_python
 
 
 class Store(Protocol):
-    """What every backend offers. Queries see the union of all named graphs as default graph."""
+    """What every backend offers. The read methods answer from the internal view (everything
+    except past editions in the default graph); `view(audience)` narrows that down."""
 
     name: str
+
+    def view(self, audience: str) -> GraphView:
+        """The read-only view of one audience (kg.access): what it holds is all it can answer from."""
 
     def select(self, sparql: str) -> list[dict[str, Any]]:
         """Rows of a SELECT as dicts of plain Python values (unbound variables are absent)."""
@@ -45,15 +50,41 @@ class Store(Protocol):
     def count(self) -> int: ...
 
 
-class _OxigraphQueries:
-    """Query methods shared by the backends that hold a pyoxigraph store in this process."""
+class GraphView(Protocol):
+    """The reads of one audience (a Store's view, or a Store itself for the internal audience)."""
+
+    audience: str
+
+    def select(self, sparql: str) -> list[dict[str, Any]]: ...
+
+    def ask(self, sparql: str) -> bool: ...
+
+    def query_to(self, sparql: str, fmt: str) -> bytes: ...
+
+    def quads(self) -> Iterator[ox.Quad]: ...
+
+    def count(self) -> int: ...
+
+    def cache_key(self) -> str:
+        """Changes whenever the view's content may have changed (for caches of derived data)."""
+
+
+class View:
+    """One audience's materialised view in this process: a pyoxigraph store whose default graph is
+    already the union of the audience's current graphs, so queries run without union evaluation."""
+
+    def __init__(self, audience: str, handle: ox.Store, path: Path | None = None) -> None:
+        self.audience, self._handle, self.path = audience, handle, path
 
     def handle(self) -> ox.Store:
-        raise NotImplementedError
+        return self._handle
+
+    def cache_key(self) -> str:
+        return f"{self.audience}:{self.path}" if self.path else f"{self.audience}:{id(self._handle)}"
 
     def _run(self, sparql: str) -> Any:
         try:
-            return self.handle().query(sparql, use_default_graph_as_union=True)
+            return self._handle.query(sparql)
         except SyntaxError as exc:
             raise QueryError(f"malformed SPARQL: {exc}") from exc
         except OSError as exc:
@@ -79,12 +110,44 @@ class _OxigraphQueries:
         return result.serialize(format=results_format(fmt).ox_format) or b""
 
     def quads(self) -> Iterator[ox.Quad]:
-        for quad in self.handle().quads_for_pattern(None, None, None, None):
+        for quad in self._handle.quads_for_pattern(None, None, None, None):
             if not isinstance(quad.graph_name, ox.DefaultGraph):
                 yield quad
 
     def count(self) -> int:
-        return len(self.handle())
+        return sum(1 for _ in self.quads())
+
+
+class _InternalReads:
+    """The Store read methods, answered from the internal view."""
+
+    def view(self, audience: str) -> View:
+        raise NotImplementedError
+
+    def select(self, sparql: str) -> list[dict[str, Any]]:
+        return self.view(INTERNAL).select(sparql)
+
+    def ask(self, sparql: str) -> bool:
+        return self.view(INTERNAL).ask(sparql)
+
+    def query_to(self, sparql: str, fmt: str) -> bytes:
+        return self.view(INTERNAL).query_to(sparql, fmt)
+
+    def quads(self) -> Iterator[ox.Quad]:
+        return self.view(INTERNAL).quads()
+
+    def count(self) -> int:
+        return self.view(INTERNAL).count()
+
+
+def _fill_views(source: ox.Store, make: Callable[[str], ox.Store]) -> dict[str, ox.Store]:
+    policy = read_policy(source)
+    views = {}
+    for audience in AUDIENCES:
+        target = make(audience)
+        target.bulk_extend(view_quads(source, policy, audience))
+        views[audience] = target
+    return views
 
 
 def _apply_update(source: ox.Store, target: ox.Store, sparql: str, base_iri: str | None) -> None:
@@ -100,36 +163,50 @@ def _apply_update(source: ox.Store, target: ox.Store, sparql: str, base_iri: str
         raise StoreError(f"the update failed: {exc}") from exc
 
 
-class MemoryStore(_OxigraphQueries):
+class MemoryStore(_InternalReads):
     """An in-memory Oxigraph store: fast, nothing persisted. For tests and throw-away runs."""
 
     name = "memory"
 
     def __init__(self) -> None:
-        self._store = ox.Store()
+        self._state = self._derive(ox.Store())
+
+    @staticmethod
+    def _derive(source: ox.Store) -> tuple[ox.Store, dict[str, View]]:
+        views = _fill_views(source, lambda _: ox.Store())
+        return source, {a: View(a, handle) for a, handle in views.items()}
 
     def handle(self) -> ox.Store:
-        return self._store
+        """The source store (named graphs as written; its default graph is not the union)."""
+        return self._state[0]
+
+    def view(self, audience: str) -> View:
+        return self._state[1][audience]
 
     def replace_all(self, quads: Iterable[ox.Quad]) -> None:
         fresh = ox.Store()
         fresh.bulk_extend(quads)
-        self._store = fresh  # one reference swap: readers see the old or the new store
+        self._state = self._derive(fresh)  # one reference swap: readers see the old or the new state
 
     def update(self, sparql: str, base_iri: str | None = None) -> None:
         fresh = ox.Store()
-        _apply_update(self._store, fresh, sparql, base_iri)
-        self._store = fresh
+        _apply_update(self._state[0], fresh, sparql, base_iri)
+        self._state = self._derive(fresh)
 
 
-class OxigraphStore(_OxigraphQueries):
+LAYOUT = "layout-2"  # a file in every version folder: the source store plus one view per audience
+
+
+class OxigraphStore(_InternalReads):
     """The embedded, persistent Oxigraph store (RocksDB) at `path`.
 
-    `path` is a symbolic link to a versioned folder that is only ever opened read-only. Every
-    write (a build, an import, a SPARQL update) fills a new folder and then swaps the link with
-    one atomic rename, under a file lock: a crash or a failed write never leaves a half-written
-    store, readers in other processes keep answering from the old version and pick up the new
-    one on their next request, and the previous version is kept for readers still busy with it.
+    `path` is a symbolic link to a versioned folder that is only ever opened read-only. It holds
+    the source store (`source/`, what writes change) and one materialised view per audience
+    (`public/`, `internal/`, see kg.access). Every write (a build, an import, a SPARQL update)
+    fills a new folder and then swaps the link with one atomic rename, under a file lock: a crash
+    or a failed write never leaves a half-written store, readers in other processes keep answering
+    from the old version and pick up the new one on their next request, and the previous version
+    is kept for readers still busy with it.
     """
 
     name = "oxigraph"
@@ -137,7 +214,7 @@ class OxigraphStore(_OxigraphQueries):
     def __init__(self, path: Path, *, create: bool = False) -> None:
         self.path = path
         self._opened: Path | None = None
-        self._store: ox.Store | None = None
+        self._stores: dict[str, ox.Store] = {}
         if not path.exists():
             if not create:
                 raise StoreError(f"no graph store at {path}; build one first with: python -m kg build")
@@ -147,15 +224,30 @@ class OxigraphStore(_OxigraphQueries):
         """The folder of the current version (changes with every write)."""
         return self.path.resolve()
 
-    def handle(self) -> ox.Store:
+    def _open(self, part: str) -> ox.Store:
         current = self.version_path()
-        if self._store is None or current != self._opened:
+        if current != self._opened:
+            if not (current / LAYOUT).exists():
+                raise StoreError(f"the store at {self.path} was built by an older version of Missiekompas; "
+                                 "rebuild it with: python -m kg build")
+            self._stores, self._opened = {}, current
+        if part not in self._stores:
             try:
                 # Open the versioned folder itself, never the link: RocksDB caches by path.
-                self._store, self._opened = ox.Store.read_only(str(current)), current
+                self._stores[part] = ox.Store.read_only(str(current / part))
             except OSError as exc:
                 raise StoreError(f"cannot open the store at {self.path}: {exc}") from exc
-        return self._store
+        return self._stores[part]
+
+    def handle(self) -> ox.Store:
+        """The source store (named graphs as written; its default graph is not the union)."""
+        return self._open("source")
+
+    def view(self, audience: str) -> View:
+        if audience not in AUDIENCES:
+            raise ValueError(f"unknown audience {audience!r}")
+        handle = self._open(audience)
+        return View(audience, handle, self.version_path() / audience)
 
     def replace_all(self, quads: Iterable[ox.Quad]) -> None:
         with self._write_lock():
@@ -163,7 +255,7 @@ class OxigraphStore(_OxigraphQueries):
 
     def update(self, sparql: str, base_iri: str | None = None) -> None:
         with self._write_lock():
-            current = self.handle()
+            current = self.handle() if self.path.exists() else ox.Store()
             self._publish(lambda fresh: _apply_update(current, fresh, sparql, base_iri))
 
     @contextmanager
@@ -175,15 +267,18 @@ class OxigraphStore(_OxigraphQueries):
 
     def _publish(self, fill: Callable[[ox.Store], object]) -> None:
         version = self.path.with_name(f"{self.path.name}-{time.time_ns()}")
-        fresh = ox.Store(str(version))
         try:
-            fill(fresh)
-            fresh.flush()
+            version.mkdir()
+            source = ox.Store(str(version / "source"))
+            fill(source)
+            views = _fill_views(source, lambda audience: ox.Store(str(version / audience)))
+            for store in (source, *views.values()):
+                store.flush()
+            del source, views, store  # release the RocksDB locks before the folder goes live
+            (version / LAYOUT).write_text("source/ plus one view per audience: public/, internal/\n")
         except BaseException:
-            del fresh
             shutil.rmtree(version, ignore_errors=True)
             raise
-        del fresh  # release the RocksDB lock before the folder goes live under its stable name
         previous = self.path.resolve().name if self.path.is_symlink() else ""
         if self.path.exists() and not self.path.is_symlink():
             self.path.rename(self.path.with_name(f"{self.path.name}-legacy-{time.time_ns()}"))
@@ -192,6 +287,11 @@ class OxigraphStore(_OxigraphQueries):
         link.symlink_to(version.name)
         os.replace(link, self.path)
         self._prune(keep={version.name, previous, self._opened.name if self._opened else ""})
+
+    def drop_old_versions(self) -> None:
+        """Remove every version but the current one (after removing personal data, nothing older may stay)."""
+        with self._write_lock():
+            self._prune(keep={self.path.resolve().name})
 
     def _prune(self, keep: set[str]) -> None:
         """Remove old versions, keeping the new one and the previous one (readers may still be on it)."""

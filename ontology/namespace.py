@@ -17,6 +17,8 @@ class MK(DefinedNamespace):
     BroadProgramme: URIRef
     ConfidenceLevel: URIRef
     DataGraph: URIRef
+    Edition: URIRef
+    ContactPerson: URIRef
     KEMCategory: URIRef
     KeyTechnology: URIRef
     KnowledgeQuestion: URIRef
@@ -49,6 +51,7 @@ class MK(DefinedNamespace):
     contributesToMMIP: URIRef
     contributesToMission: URIRef
     coordinator: URIRef
+    contactFor: URIRef
     endYear: URIRef
     isSample: URIRef
     missionGeneration: URIRef
@@ -77,6 +80,7 @@ class MK(DefinedNamespace):
     usesKEM: URIRef
     usesTechnology: URIRef
     visibility: URIRef
+    editionName: URIRef
 
     # Individuals and concept schemes
     HighConfidence: URIRef

@@ -14,7 +14,7 @@ import numpy as np
 from tqdm import tqdm
 
 from kg.errors import KgError
-from kg.store import Store
+from kg.store import GraphView
 from search.documents import Document, Entity, corpus_hash, load_entities, to_documents
 from search.embedder import Embedder
 from search.lexical_index import LexicalIndex, LexicalIndexUnavailable
@@ -90,17 +90,23 @@ ENCODE_SLICE = 2048  # texts per encode call: large enough for the model's own l
 
 
 def build_index(entities: list[Entity], embedder: Embedder, *, hnsw_threshold: int, batch_size: int = 32,
-                progress: bool = False) -> SearchIndex:
+                progress: bool = False, known: dict[str, np.ndarray] | None = None) -> SearchIndex:
+    """Embed every document; texts in `known` (same model, from an index built before) are not
+    encoded again."""
     documents = to_documents(entities)
     if not documents:
         raise EmptyCorpus("the graph holds no questions, programmes or other texts to search; "
                           "build it first with: python -m kg build")
     texts = [d.text for d in documents]
-    slices = range(0, len(texts), ENCODE_SLICE)
-    parts = [embedder.encode_passages(texts[i:i + ENCODE_SLICE], batch_size=batch_size)
-             for i in tqdm(slices, desc=f"embedding {len(texts)} documents", unit="slice", disable=not progress,
+    known = known or {}
+    todo = list(dict.fromkeys(t for t in texts if t not in known))
+    slices = range(0, len(todo), ENCODE_SLICE)
+    parts = [embedder.encode_passages(todo[i:i + ENCODE_SLICE], batch_size=batch_size)
+             for i in tqdm(slices, desc=f"embedding {len(todo)} documents", unit="slice", disable=not progress,
                            leave=False)]
-    vectors = np.vstack(parts) if parts else np.zeros((0, embedder.dimension), dtype=np.float32)
+    fresh = dict(zip(todo, np.vstack(parts), strict=True)) if parts else {}
+    vectors = (np.vstack([fresh[t] if t in fresh else known[t] for t in texts]).astype(np.float32)
+               if texts else np.zeros((0, embedder.dimension), dtype=np.float32))
     lexical = LexicalIndex.build([lexical_terms(t) for t in texts])
     manifest = {"format": FORMAT_VERSION, "model": embedder.name, "dimension": embedder.dimension,
                 "corpus_hash": corpus_hash(documents, embedder.name), "documents": len(documents),
@@ -109,7 +115,7 @@ def build_index(entities: list[Entity], embedder: Embedder, *, hnsw_threshold: i
                        VectorIndex.build(vectors, hnsw_threshold=hnsw_threshold), lexical, manifest)
 
 
-def ensure_index(store: Store, embedder: Embedder, folder: Path, *, hnsw_threshold: int, force: bool = False,
+def ensure_index(store: GraphView, embedder: Embedder, folder: Path, *, hnsw_threshold: int, force: bool = False,
                  progress: bool = False) -> tuple[SearchIndex, bool]:
     """The index for the graph's current content and this model: loaded when the manifest matches,
     rebuilt (and saved) otherwise. Returns the index and whether it was rebuilt."""
@@ -121,6 +127,27 @@ def ensure_index(store: Store, embedder: Embedder, folder: Path, *, hnsw_thresho
             return SearchIndex.load(folder), False
         except (IndexUnavailable, LexicalIndexUnavailable, OSError, ValueError, KeyError, TypeError):
             pass  # a damaged index is rebuilt below, like a stale one
-    index = build_index(entities, embedder, hnsw_threshold=hnsw_threshold, progress=progress)
+    known = {} if force else known_vectors(folder.parent, embedder.name)
+    index = build_index(entities, embedder, hnsw_threshold=hnsw_threshold, progress=progress, known=known)
     index.save(folder)
     return index, True
+
+
+def known_vectors(root: Path, model: str) -> dict[str, np.ndarray]:
+    """Document vectors of the indexes under `root` built with `model` (one per audience): a text
+    already embedded by one of them is not embedded again."""
+    known: dict[str, np.ndarray] = {}
+    for manifest_path in root.glob(f"*/{MANIFEST}"):
+        folder = manifest_path.parent
+        manifest = read_manifest(folder)
+        if not manifest or manifest.get("model") != model or manifest.get("format") != FORMAT_VERSION:
+            continue
+        try:
+            payload = json.loads((folder / "documents.json").read_text(encoding="utf-8"))
+            vectors = np.load(folder / "doc_vectors.npy")
+        except (OSError, ValueError):
+            continue
+        if len(payload.get("documents", [])) != len(vectors):
+            continue
+        known.update({d["text"]: vectors[i] for i, d in enumerate(payload["documents"])})
+    return known

@@ -10,6 +10,7 @@ from pathlib import Path
 import pyoxigraph as ox
 import pytest
 
+from kg.access import INTERNAL, PUBLIC
 from kg.build import compile_dataset, read_files
 from kg.endpoint import Limits, QueryRejected, QueryService
 from kg.errors import QueryError
@@ -67,8 +68,10 @@ def test_outbound_calls_are_refused_unless_allowed(service: QueryService, text: 
 
 def test_worker_sees_an_update_made_by_the_service(service: QueryService) -> None:
     service.update("INSERT DATA { GRAPH <urn:g> { <urn:a> <urn:b> <urn:c> } }", UpdateDataset())
-    body = service.query(QueryRequest("ASK { GRAPH <urn:g> { <urn:a> <urn:b> <urn:c> } }"), "json").body
-    assert json.loads(body)["boolean"] is True
+    ask = QueryRequest("ASK { GRAPH <urn:g> { <urn:a> <urn:b> <urn:c> } }")
+    assert json.loads(service.query(ask, "json", INTERNAL).body)["boolean"] is True
+    # nobody declared <urn:g> public, so the public view does not hold it (kg.access)
+    assert json.loads(service.query(ask, "json", PUBLIC).body)["boolean"] is False
 
 
 def test_protocol_dataset_replaces_the_default_graph(quads: list[ox.Quad]) -> None:

@@ -1,23 +1,79 @@
-"""Write access: a configured bearer token, compared in constant time."""
+"""Roles by bearer token: none is the public; a Kernteam token sees internal data; an admin token
+also writes. Tokens come from settings only, are compared in constant time and never logged."""
 
 from __future__ import annotations
 
 import hmac
+from enum import Enum
 
-from flask import request
+from flask import g, request
 
+from kg.access import INTERNAL, PUBLIC
+from kg.settings import Settings
+from kg.store import GraphView
 from web.errors import Forbidden, Unauthorized
 from web.services import services
 
 
-def require_write_token() -> None:
-    """Writes need `Authorization: Bearer <MK_WRITE_TOKEN>`; without a configured token, none are allowed."""
-    configured = services().settings.write_token
+class Role(Enum):
+    PUBLIC = "public"
+    INTERNAL = "internal"
+    ADMIN = "admin"
+
+    @property
+    def audience(self) -> str:
+        return PUBLIC if self is Role.PUBLIC else INTERNAL
+
+
+def _matches(given: bytes, tokens: tuple[str, ...]) -> bool:
+    """Constant time per token, and every token is compared (no early exit that times the list)."""
+    found = False
+    for token in tokens:
+        found |= hmac.compare_digest(given, token.encode())
+    return found
+
+
+def _admin_tokens(settings: Settings) -> tuple[str, ...]:
+    return settings.admin_tokens + ((settings.write_token,) if settings.write_token else ())
+
+
+def current_role() -> Role:
+    """The role of this request, from its `Authorization: Bearer` header; a token that is given
+    but not recognised is refused (403) rather than silently treated as the public."""
+    if "role" in g:
+        return g.role
     header = request.headers.get("Authorization", "")
     scheme, _, given = header.partition(" ")
-    if not configured:
-        raise Forbidden("this endpoint is read-only: writes are switched off (no MK_WRITE_TOKEN configured)")
-    if scheme.lower() != "bearer" or not given:
+    if not header:
+        role = Role.PUBLIC
+    elif scheme.lower() != "bearer" or not given.strip():
+        raise Unauthorized("use an 'Authorization: Bearer <token>' header, or none for public access")
+    else:
+        settings, token = services().settings, given.strip().encode()
+        if _matches(token, _admin_tokens(settings)):
+            role = Role.ADMIN
+        elif _matches(token, settings.internal_tokens):
+            role = Role.INTERNAL
+        else:
+            raise Forbidden("the token is not recognised (it may have been rotated); ask the Kernteam for a current one")
+    g.role = role
+    return role
+
+
+def current_audience() -> str:
+    return current_role().audience
+
+
+def require_write_token() -> None:
+    """Writes need an admin token; without one configured, the server is read-only."""
+    if not _admin_tokens(services().settings):
+        raise Forbidden("this endpoint is read-only: writes are switched off (no MK_ADMIN_TOKENS configured)")
+    if not request.headers.get("Authorization"):
         raise Unauthorized("writes need an 'Authorization: Bearer <token>' header")
-    if not hmac.compare_digest(given.strip().encode(), configured.encode()):
+    if current_role() is not Role.ADMIN:
         raise Forbidden("the token does not allow writes")
+
+
+def request_view() -> GraphView:
+    """The graph view this request may read: the public view, or everything for a Kernteam token."""
+    return services().store.view(current_audience())

@@ -6,7 +6,7 @@ import pyoxigraph as ox
 from flask import Blueprint, Response, request
 
 from kg.queries import SAFE_IRI
-from web.auth import require_write_token
+from web.auth import request_view, require_write_token
 from web.errors import BadRequest, NotFound, UnsupportedMediaType
 from web.negotiation import GRAPH_OFFERS, negotiate
 from web.services import services
@@ -53,7 +53,8 @@ def _target() -> str | None:
 
 
 def _exists(graph: str) -> bool:
-    return services().store.ask(f"ASK {{ GRAPH <{graph}> {{ ?s ?p ?o }} }}")
+    """Whether the graph exists for this request: an internal graph does not, for the public."""
+    return request_view().ask(f"ASK {{ GRAPH <{graph}> {{ ?s ?p ?o }} }}")
 
 
 def _read(target: str | None) -> Response:
@@ -61,7 +62,7 @@ def _read(target: str | None) -> Response:
     where = "?s ?p ?o" if target is None else f"GRAPH <{target}> {{ ?s ?p ?o }}"
     if target is not None and not _exists(target):
         raise NotFound(f"no graph named {target}")
-    body = services().store.query_to(f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ {where} }}", fmt)
+    body = request_view().query_to(f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ {where} }}", fmt)
     response = Response(body, content_type=READ_OFFERS[fmt][0])
     response.headers["Vary"] = "Accept"
     return response

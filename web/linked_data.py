@@ -10,7 +10,8 @@ from flask import Blueprint, Response, render_template, request, url_for
 from kg.entity import describe_entity, entity_view
 from kg.export import export_graph
 from kg.formats import rdf_format
-from kg.store import OxigraphStore, Store
+from kg.store import GraphView, View
+from web.auth import request_view
 from web.description import DUMPS, serialize, void_description
 from web.errors import NotFound
 from web.negotiation import GRAPH_OFFERS, negotiate, prefers_html
@@ -28,14 +29,15 @@ def entity(rest: str) -> Response:
     iri = s.settings.base_uri + rest
     accept = request.headers.get("Accept")
     if prefers_html(accept) and not request.args.get("format"):
-        view = entity_view(s.store, iri)
+        view = entity_view(request_view(), iri)
         if view is None:
             raise NotFound(f"nothing is known about {iri}")
-        page = Response(render_template("entity.html", view=view), content_type="text/html; charset=utf-8")
+        page = Response(render_template("entity.html", view=view, similar=s.similar(iri)),
+                        content_type="text/html; charset=utf-8")
         page.headers["Vary"] = "Accept"
         return page
     fmt = negotiate(ENTITY_OFFERS, accept, request.args.get("format"))
-    graph = describe_entity(s.store, iri)
+    graph = describe_entity(request_view(), iri)
     if len(graph) == 0:
         raise NotFound(f"nothing is known about {iri}")
     body, media_type = serialize(graph, fmt)
@@ -48,19 +50,20 @@ def entity(rest: str) -> Response:
 def dump(name: str) -> Response:
     if name not in DUMPS:  # a fixed list: no path from the request ever reaches the file system
         raise NotFound(f"no dump named {name!r}; available: {', '.join(DUMPS)}")
-    body = _dump_bytes(services().store, DUMPS[name])
+    body = _dump_bytes(request_view(), DUMPS[name])
     response = Response(body, content_type="application/gzip")
     response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
     return response
 
 
-def _dump_bytes(store: Store, fmt: str) -> bytes:
-    """Gzipped dump; cached per store version, since a version never changes once written."""
-    version = str(store.version_path()) if isinstance(store, OxigraphStore) else ""
+def _dump_bytes(view: GraphView, fmt: str) -> bytes:
+    """Gzipped dump of what this audience may see; cached per view of a store version, since a
+    version never changes once written."""
+    version = view.cache_key() if isinstance(view, View) and view.path is not None else ""
     with _dump_lock:
         if version and (version, fmt) in _dump_cache:
             return _dump_cache[(version, fmt)]
-    body = gzip.compress(export_graph(store, rdf_format(fmt)), mtime=0)
+    body = gzip.compress(export_graph(view, rdf_format(fmt)), mtime=0)
     if version:
         with _dump_lock:
             if len(_dump_cache) >= len(DUMPS) * 2:  # keep the current and the previous version only
@@ -75,7 +78,7 @@ def void() -> Response:
     s = services()
     fmt = negotiate(ENTITY_OFFERS, request.headers.get("Accept"), request.args.get("format"))
     root = url_for("sparql.endpoint", _external=True).removesuffix("sparql")
-    body, media_type = serialize(void_description(s.store, s.settings.base_uri, root), fmt)
+    body, media_type = serialize(void_description(request_view(), s.settings.base_uri, root), fmt)
     response = Response(body, content_type=media_type)
     response.headers["Vary"] = "Accept"
     return response

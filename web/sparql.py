@@ -13,7 +13,7 @@ from werkzeug.datastructures import CombinedMultiDict, MultiDict
 from kg.execute import QueryRequest
 from kg.queries import example_queries
 from kg.sparql_text import UpdateDataset, query_form
-from web.auth import require_write_token
+from web.auth import current_audience, require_write_token
 from web.description import service_description
 from web.errors import BadRequest, UnsupportedMediaType
 from web.negotiation import BOOLEAN_OFFERS, GRAPH_OFFERS, RESULTS_OFFERS, negotiate, prefers_html
@@ -111,7 +111,7 @@ def _query(op: Operation) -> Response:
     fmt = negotiate(offers, request.headers.get("Accept"), op.format)
     started = time.perf_counter()
     request_ = QueryRequest(op.query, op.default_graphs, op.named_graphs, base_iri=request.base_url)
-    result = services().queries.query(request_, fmt)
+    result = services().queries.query(request_, fmt, current_audience())
     if log.isEnabledFor(logging.INFO):
         log.info("%s as %s in %.1f ms, %d bytes%s: %s", form, fmt, (time.perf_counter() - started) * 1000,
                  len(result.body), " (truncated)" if result.truncated else "", " ".join(op.query.split())[:200])

@@ -1,0 +1,150 @@
+"""Data rights: remove one person from the data files, the store (all versions), the dumps and the
+search index, then prove it by looking for every identifying value in what is left."""
+
+from __future__ import annotations
+
+import os
+import re
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+
+from kg.build import build, compile_dataset, read_editions, read_files
+from kg.errors import KgError
+from kg.export import export_graph
+from kg.formats import RDF_FORMATS
+from kg.readers import DataFile
+from kg.settings import Settings
+from kg.store import OxigraphStore, Store
+from kg.uris import mint_uri
+
+
+class PersonNotFound(KgError):
+    """No person record with that id in the data files."""
+
+
+@dataclass(frozen=True)
+class Removal:
+    person: str
+    file: str
+    checked: tuple[str, ...]  # the places searched afterwards
+    leftovers: tuple[str, ...]  # places where an identifying value was still found (should be empty)
+
+
+def forget_person(settings: Settings, store: Store, person_id: str) -> Removal:
+    """Remove the record from its data file (comments and other records stay as written), rebuild
+    the store, drop older store versions and a search index that mentions the person, and verify."""
+    data_file, record = _find_person(settings, person_id)
+    values = _identifying_values(settings, person_id, record)
+    text = data_file.path.read_text(encoding="utf-8")
+    remaining = _without_record(text, person_id, data_file.display)
+    _write_atomically(data_file.path, remaining)
+    try:
+        build(settings, store)
+    except KgError:
+        _write_atomically(data_file.path, text)  # nothing half-done: the file comes back as it was
+        raise
+    if isinstance(store, OxigraphStore):
+        store.drop_old_versions()
+    _drop_index_mentioning(settings.index_path, values)
+    checked, leftovers = _verify(settings, store, values)
+    return Removal(person_id, data_file.display, checked, leftovers)
+
+
+def _find_person(settings: Settings, person_id: str) -> tuple[DataFile, dict[str, object]]:
+    for data_file in read_files(settings.data_dirs):
+        if data_file.entity_type.name != "person":
+            continue
+        for record in data_file.records:
+            if str(record.get("id")) == person_id:
+                if data_file.path.suffix.lower() not in (".yaml", ".yml"):
+                    raise KgError(f"{data_file.display}: remove '{person_id}' by hand (only YAML files are edited)")
+                return data_file, record
+    raise PersonNotFound(f"no person with id {person_id!r} in the data files")
+
+
+def _identifying_values(settings: Settings, person_id: str, record: dict[str, object]) -> tuple[str, ...]:
+    values = [str(mint_uri(settings.base_uri, "person", person_id))]
+    for key in ("label", "email", "phone"):
+        value = record.get(key)
+        if isinstance(value, dict):
+            values += [str(v) for v in value.values()]
+        elif value:
+            values.append(str(value))
+    return tuple(v for v in values if len(v) >= 4)
+
+
+def _without_record(text: str, person_id: str, shown: str) -> str:
+    """The file's text without the one list item whose id is `person_id`, found through the YAML
+    node positions, so that everything else (comments included) stays byte for byte."""
+    root = yaml.compose(text)
+    records = next((v for k, v in root.value if k.value == "records"), None) if root else None
+    items = list(getattr(records, "value", []))
+    lines = text.splitlines(keepends=True)
+
+    def item_line(node: yaml.Node) -> int:  # the line of the item's "- "
+        line = node.start_mark.line
+        while line > 0 and not lines[line].lstrip().startswith("- "):
+            line -= 1
+        return line
+
+    for position, item in enumerate(items):
+        ids = [v.value for k, v in item.value if k.value == "id"]
+        if not ids or str(ids[0]) != person_id:
+            continue
+        start = item_line(item)
+        if position + 1 < len(items):
+            end = item_line(items[position + 1])
+            while end > start and lines[end - 1].lstrip().startswith("#"):
+                end -= 1  # comments just above the next record belong to it
+        else:
+            end = min(len(lines), records.end_mark.line + (1 if records.end_mark.column else 0))
+        kept = "".join(lines[:start] + lines[end:])
+        if (yaml.safe_load(kept) or {}).get("records") is None:  # the last record went: keep a valid, empty list
+            kept = re.sub(r"^records:[ \t]*$", "records: []", kept, count=1, flags=re.MULTILINE)
+        if person_id in {str(r.get("id")) for r in (yaml.safe_load(kept) or {}).get("records") or []}:
+            raise KgError(f"{shown}: could not cut '{person_id}' out cleanly; remove it by hand")
+        return kept
+    raise PersonNotFound(f"{shown}: no record '{person_id}' found in the YAML structure")
+
+
+def _write_atomically(path: Path, text: str) -> None:
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    with os.fdopen(handle, "w", encoding="utf-8") as out:
+        out.write(text)
+    os.replace(temporary, path)
+
+
+def _drop_index_mentioning(index_path: Path, values: tuple[str, ...]) -> None:
+    """The search index is derived data: if any file of it mentions the person it is removed, and
+    rebuilt without the person on the next `python -m search build` or server start."""
+    if index_path.exists() and _files_mentioning(index_path, values):
+        import shutil
+
+        shutil.rmtree(index_path)
+
+
+def _files_mentioning(folder: Path, values: tuple[str, ...]) -> list[str]:
+    needles = [v.encode() for v in values]
+    return [str(p) for p in folder.rglob("*") if p.is_file() and any(n in p.read_bytes() for n in needles)]
+
+
+def _verify(settings: Settings, store: Store, values: tuple[str, ...]) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    checked, leftovers = [], []
+    for name in RDF_FORMATS:
+        checked.append(f"dump {name}")
+        body = export_graph(store, RDF_FORMATS[name]).decode("utf-8", "replace")
+        if any(v in body for v in values):
+            leftovers.append(f"dump {name}")
+    checked.append("data files")
+    compiled = compile_dataset(read_files(settings.data_dirs), settings.base_uri, editions=read_editions(settings.data_dirs))
+    if any(v in str(q) for q in compiled.quads for v in values):
+        leftovers.append("data files")
+    folders = [(v, "store") for v in settings.store_path.parent.glob(f"{settings.store_path.name}-*") if v.is_dir()]
+    for folder, label in [*folders, (settings.index_path, "search index")]:
+        if folder.exists():
+            checked.append(f"{label} files in {folder}")
+            leftovers += [f"{label}: {p}" for p in _files_mentioning(folder, values)]
+    return tuple(checked), tuple(leftovers)

@@ -1,0 +1,263 @@
+"""Access levels: internal data (a person's contact data, a draft MJP with a unique phrase) never
+reaches a request without a token, whatever entry point or query it uses; with a Kernteam token
+the same data is visible."""
+
+from __future__ import annotations
+
+import gzip
+import json
+from collections.abc import Callable, Iterator
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+import requests
+from flask import Flask
+from flask.testing import FlaskClient
+
+from kg.access import INTERNAL, PUBLIC
+from kg.build import build
+from kg.figures import compute_figures
+from kg.settings import Settings
+from kg.store import MemoryStore, OxigraphStore, Store
+from tests.conftest import BASE, FIXTURES, TINY, start_server, stop_server
+
+INTERNAL_DATA = FIXTURES / "internal"
+KERNTEAM, ADMIN = "kernteam-token-for-tests", "admin-token-for-tests"
+AS_KERNTEAM = {"Authorization": f"Bearer {KERNTEAM}"}
+# Every one of these identifies internal data; none may appear in a public answer.
+SECRETS = ("zelda.geheim@example.org", "Zelda Geheimhouder", "99999999", "uokka lighthouse", "secret-mjp",
+           "secret-person", "7777777", "graph/contacts", "graph/drafts", "meta-internal")
+PERSON = BASE + "person/secret-person"
+DRAFT = BASE + "programme/secret-mjp"
+CONTACTS_GRAPH, DRAFTS_GRAPH = BASE + "graph/contacts", BASE + "graph/drafts"
+
+CRAFTED = {
+    "everything": "SELECT * WHERE { ?s ?p ?o }",
+    "every named graph": "SELECT * WHERE { GRAPH ?g { ?s ?p ?o } }",
+    "from named": f"SELECT * FROM NAMED <{CONTACTS_GRAPH}> FROM NAMED <{DRAFTS_GRAPH}> WHERE {{ GRAPH ?g {{ ?s ?p ?o }} }}",
+    "from": f"SELECT * FROM <{CONTACTS_GRAPH}> FROM <{DRAFTS_GRAPH}> WHERE {{ ?s ?p ?o }}",
+    "describe star": "DESCRIBE * WHERE { ?s ?p ?o }",
+    "describe person": f"DESCRIBE <{PERSON}> <{DRAFT}>",
+    "construct graphs": "CONSTRUCT { ?s ?p ?o } WHERE { GRAPH ?g { ?s ?p ?o } }",
+    "property path": f"SELECT ?o WHERE {{ <{BASE}organisation/sample-lab> (<urn:x:p>|!<urn:x:p>)* ?o }}",
+    "inverse path": "SELECT * WHERE { ?o ^<https://schema.org/email> ?s }",
+    "text search": 'SELECT ?s ?o WHERE { ?s ?p ?o FILTER(CONTAINS(LCASE(STR(?o)), "quokka")) }',
+    "graph names": "SELECT DISTINCT ?g WHERE { GRAPH ?g { } }",
+    "metadata": "SELECT * WHERE { ?g <https://w3id.org/missiekompas/ontology#visibility> ?v }",
+    "count": "SELECT (COUNT(*) AS ?n) WHERE { ?s <https://schema.org/email> ?e }",
+}
+DATASET_PARAMS = {
+    "default-graph-uri": [("default-graph-uri", CONTACTS_GRAPH), ("default-graph-uri", DRAFTS_GRAPH)],
+    "named-graph-uri": [("named-graph-uri", CONTACTS_GRAPH), ("named-graph-uri", DRAFTS_GRAPH)],
+}
+
+
+def assert_no_secret(body: bytes | str, where: str) -> None:
+    text = body.decode("utf-8", "replace") if isinstance(body, bytes) else body
+    for secret in SECRETS:
+        assert secret not in text, f"{secret!r} leaked through {where}"
+
+
+@pytest.fixture(scope="module")
+def settings() -> Settings:
+    return Settings(data_dirs=(TINY, INTERNAL_DATA), store="memory", internal_tokens=(KERNTEAM,), admin_tokens=(ADMIN,))
+
+
+@pytest.fixture(scope="module")
+def store(settings: Settings) -> Store:
+    built = MemoryStore()
+    build(settings, built)
+    return built
+
+
+@pytest.fixture(scope="module")
+def app(settings: Settings, store: Store) -> Flask:
+    from web.app import create_app
+    from web.services import Services
+
+    flask_app = create_app(settings)
+    flask_app.extensions["missiekompas"] = Services(settings, store)
+    return flask_app
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+# --- the views themselves -------------------------------------------------------------------
+
+def test_public_view_holds_no_internal_quad(store: Store) -> None:
+    public = store.view(PUBLIC)
+    graphs = {q.graph_name.value for q in public.quads()}
+    assert CONTACTS_GRAPH not in graphs and DRAFTS_GRAPH not in graphs
+    assert_no_secret("\n".join(str(q) for q in public.quads()), "the public view")
+    assert public.count() < store.view(INTERNAL).count()
+
+
+def test_internal_view_holds_the_secrets(store: Store) -> None:
+    internal = store.view(INTERNAL)
+    assert internal.ask(f'ASK {{ <{PERSON}> <https://schema.org/email> "zelda.geheim@example.org" }}')
+    assert internal.ask(f"ASK {{ GRAPH <{DRAFTS_GRAPH}> {{ <{DRAFT}> ?p ?o }} }}")
+
+
+def test_person_records_in_a_public_file_are_refused(tmp_path: Path) -> None:
+    from kg.build import compile_dataset, read_files
+    from kg.errors import InvalidRecord
+
+    leaky = tmp_path / "leaky"
+    leaky.mkdir()
+    text = (INTERNAL_DATA / "contacts.yaml").read_text(encoding="utf-8").replace("visibility: internal", "visibility: public")
+    (leaky / "contacts.yaml").write_text(text, encoding="utf-8")
+    with pytest.raises(InvalidRecord) as caught:
+        compile_dataset(read_files([TINY, leaky]), BASE)
+    assert "person-internal" in str(caught.value) and "secret-person" in str(caught.value)
+
+
+def test_figures_count_internal_mjps_only_for_the_kernteam(store: Store) -> None:
+    public, internal = compute_figures(store.view(PUBLIC)), compute_figures(store.view(INTERNAL))
+    assert internal.mjps == public.mjps + 1
+    assert internal.budget["total"] - public.budget["total"] == 7777777
+
+
+# --- every HTTP entry point, without a token and with one -----------------------------------
+
+@pytest.mark.parametrize("query", CRAFTED.values(), ids=CRAFTED.keys())
+def test_crafted_sparql_gets_nothing_internal(client: FlaskClient, query: str) -> None:
+    response = client.post("/sparql", data={"query": query},
+                           headers={"Accept": "application/sparql-results+json, application/n-quads;q=0.9"})
+    assert response.status_code == 200, response.get_data(as_text=True)
+    assert_no_secret(response.get_data(), "SPARQL")
+
+
+@pytest.mark.parametrize("params", DATASET_PARAMS.values(), ids=DATASET_PARAMS.keys())
+def test_protocol_dataset_cannot_name_internal_graphs(client: FlaskClient, params: list[tuple[str, str]]) -> None:
+    query = "SELECT * WHERE { { ?s ?p ?o } UNION { GRAPH ?g { ?s ?p ?o } } }"
+    response = client.get("/sparql", query_string=[("query", query), *params],
+                          headers={"Accept": "application/sparql-results+json"})
+    assert response.status_code == 200
+    assert response.get_json()["results"]["bindings"] == []
+
+
+def test_service_to_self_is_refused(client: FlaskClient) -> None:
+    query = "SELECT * WHERE { SERVICE <http://localhost/sparql> { ?s ?p ?o } }"
+    response = client.post("/sparql", data={"query": query})
+    assert response.status_code == 400
+    assert_no_secret(response.get_data(), "SERVICE")
+
+
+@pytest.mark.parametrize("query", [CRAFTED["every named graph"], CRAFTED["describe person"], CRAFTED["count"]])
+def test_the_kernteam_token_sees_the_internal_data(client: FlaskClient, query: str) -> None:
+    response = client.post("/sparql", data={"query": query}, headers={**AS_KERNTEAM, "Accept": "application/n-triples, "
+                                                                      "application/sparql-results+json"})
+    assert response.status_code == 200
+    body = response.get_data(as_text=True)
+    assert "zelda.geheim@example.org" in body or '"1"' in body or "secret-person" in body
+
+
+def test_an_unknown_token_is_refused_not_served_as_public(client: FlaskClient) -> None:
+    response = client.get("/sparql", query_string={"query": "ASK {}"}, headers={"Authorization": "Bearer wrong"})
+    assert response.status_code == 403
+    assert "wrong" not in response.get_data(as_text=True)
+
+
+def test_the_kernteam_token_cannot_write(client: FlaskClient) -> None:
+    response = client.post("/sparql", data={"update": "INSERT DATA { <urn:a> <urn:b> <urn:c> }"}, headers=AS_KERNTEAM)
+    assert response.status_code == 403
+
+
+def test_graph_store_reads(client: FlaskClient) -> None:
+    for graph in (CONTACTS_GRAPH, DRAFTS_GRAPH):
+        assert client.get("/rdf-graph-store", query_string={"graph": graph}).status_code == 404
+        assert client.get("/rdf-graph-store", query_string={"graph": graph}, headers=AS_KERNTEAM).status_code == 200
+    default = client.get("/rdf-graph-store?default", headers={"Accept": "application/n-triples"})
+    assert default.status_code == 200
+    assert_no_secret(default.get_data(), "Graph Store ?default")
+
+
+@pytest.mark.parametrize("name", ["missiekompas.trig.gz", "missiekompas.nq.gz", "missiekompas.ttl.gz", "missiekompas.nt.gz"])
+def test_dumps(client: FlaskClient, name: str) -> None:
+    public = gzip.decompress(client.get(f"/dumps/{name}").get_data())
+    assert_no_secret(public, f"dump {name}")
+    internal = gzip.decompress(client.get(f"/dumps/{name}", headers=AS_KERNTEAM).get_data())
+    assert b"zelda.geheim@example.org" in internal  # the cache keeps the two apart
+
+
+@pytest.mark.parametrize("iri", [PERSON, DRAFT])
+@pytest.mark.parametrize("accept", ["text/html", "text/turtle", "application/ld+json"])
+def test_entity_pages(client: FlaskClient, iri: str, accept: str) -> None:
+    path = "/id/" + iri.removeprefix(BASE)
+    response = client.get(path, headers={"Accept": accept})
+    assert response.status_code == 404
+    assert_no_secret(response.get_data(as_text=True).replace(iri, ""), f"entity page {path}")  # 404 names the asked IRI
+    assert client.get(path, headers={"Accept": "text/turtle", **AS_KERNTEAM}).status_code == 200
+
+
+def test_public_pages_about_public_entities_do_not_mention_internal_links(client: FlaskClient) -> None:
+    for path in ("/id/organisation/sample-lab", "/id/programme/storage-mjp", "/id/mission/clean-power"):
+        for accept in ("text/turtle", "application/ld+json"):
+            response = client.get(path, headers={"Accept": accept})
+            assert response.status_code == 200
+            assert_no_secret(response.get_data(), path)
+
+
+def test_void_names_no_internal_graph(client: FlaskClient) -> None:
+    response = client.get("/void", headers={"Accept": "text/turtle"})
+    assert response.status_code == 200
+    assert_no_secret(response.get_data(), "VoID")
+
+
+# --- the same through the real server: embedded store, query worker processes ---------------
+
+@pytest.fixture(scope="module")
+def real_server(settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    folder = tmp_path_factory.mktemp("access-server")
+    build(replace(settings, store="oxigraph", store_path=folder / "store"), OxigraphStore(folder / "store", create=True))
+    proc, url = start_server(folder / "store", folder / "server.log", MK_INTERNAL_TOKENS=KERNTEAM)
+    yield url
+    stop_server(proc)
+
+
+@pytest.mark.parametrize("query", CRAFTED.values(), ids=CRAFTED.keys())
+def test_real_server_keeps_internal_data_in(real_server: str, query: str) -> None:
+    response = requests.post(f"{real_server}/sparql", data={"query": query},
+                             headers={"Accept": "application/sparql-results+json, text/turtle"}, timeout=30)
+    assert response.status_code == 200, response.text
+    assert_no_secret(response.content, "SPARQL on the real server")
+
+
+def test_real_server_answers_the_kernteam(real_server: str) -> None:
+    response = requests.post(f"{real_server}/sparql", data={"query": CRAFTED["count"]},
+                             headers={**AS_KERNTEAM, "Accept": "application/sparql-results+json"}, timeout=30)
+    assert response.json()["results"]["bindings"][0]["n"]["value"] == "1"
+    dump = gzip.decompress(requests.get(f"{real_server}/dumps/missiekompas.nq.gz", timeout=30).content)
+    assert_no_secret(dump, "dump on the real server")
+
+
+# --- search: the index itself is per audience -------------------------------------------------
+
+@pytest.fixture(scope="module")
+def search_views(settings: Settings, store: Store, model_path: Path,
+                 tmp_path_factory: pytest.TempPathFactory) -> Callable[[str], object]:
+    from search.service import open_matcher
+
+    search_settings = replace(settings, model=str(model_path), index_path=tmp_path_factory.mktemp("index"))
+    matchers = {audience: open_matcher(search_settings, store, audience=audience) for audience in (PUBLIC, INTERNAL)}
+    return matchers.__getitem__
+
+
+def test_a_search_for_the_unique_phrase_finds_nothing_internal(search_views: Callable[[str], object]) -> None:
+    text = "Quokka lighthouse telemetry for offshore wind parks with lidar buoys and storm forecasting for maintenance."
+    public = search_views(PUBLIC).match(text, top=20)  # type: ignore[attr-defined]
+    assert DRAFT not in {hit.iri for section in (public.programmes, public.questions, public.missions) for hit in section}
+    # the result quotes the proposal's own passages back; apart from those, no trace of the draft
+    assert_no_secret(json.dumps(public.to_dict(), ensure_ascii=False).replace(text, ""), "a public search result")
+    internal = search_views(INTERNAL).match(text, top=20)  # type: ignore[attr-defined]
+    assert internal.programmes[0].iri == DRAFT  # the control: the phrase does find the draft
+
+
+def test_public_index_files_hold_no_internal_text(search_views: Callable[[str], object]) -> None:
+    index = search_views(PUBLIC).index  # type: ignore[attr-defined]
+    assert DRAFT not in index.entities
+    assert_no_secret(json.dumps([d.text for d in index.documents]), "the public search index")
