@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 
-from kg.build import build, compile_dataset, read_files
+from kg.access import INTERNAL
+from kg.build import add_edition, build, compile_dataset, read_editions, read_files
+from kg.editions import diff_editions, format_diff, list_editions
 from kg.errors import InvalidRecord, KgError
 from kg.export import export_graph, import_file
 from kg.figures import compute_figures, format_figures
+from kg.forget import forget_person
 from kg.formats import RDF_FORMATS, RESULTS_FORMATS, rdf_format
 from kg.queries import named_query, query_names
 from kg.settings import Settings, load_settings
@@ -72,6 +76,18 @@ def _parser() -> argparse.ArgumentParser:
     shape = p.add_mutually_exclusive_group()
     shape.add_argument("--json", action="store_true", help="machine-readable")
     shape.add_argument("--csv", action="store_true", help="chart-ready CSV, one row per figure and key")
+    command("editions", _editions, "list the editions of the portfolio (past ones and 'current')")
+    p = command("diff", _diff, "what changed between two editions: new, dropped, changed MJPs; MJPs per mission")
+    p.add_argument("before", metavar="EDITION_A", help="the older edition, e.g. 2025")
+    p.add_argument("after", metavar="EDITION_B", help="the newer edition, e.g. current")
+    p.add_argument("--json", action="store_true", help="machine-readable")
+    p = command("add-edition", _add_edition, "load a past edition: validate the files, keep them under "
+                "<data>/editions/NAME/ and rebuild (all or nothing)")
+    p.add_argument("name", metavar="NAME", help="a slug such as 2025 or call-2024")
+    p.add_argument("files", nargs="+", metavar="FILE", help="programme (and organisation) files of that edition")
+    p = command("forget", _forget, "remove a person (by id) from the data, the store, its dumps and the search index; "
+                "then verify")
+    p.add_argument("person", metavar="PERSON_ID")
     p = command("export", _export, "write the whole graph in an RDF format")
     p.add_argument("--format", default="trig", choices=sorted(RDF_FORMATS), help="default: trig (keeps named graphs)")
     p.add_argument("--output", "-o", metavar="FILE", help="file to write (default: standard output)")
@@ -98,7 +114,8 @@ def _build(args: argparse.Namespace, settings: Settings) -> int:
 
 def _validate(args: argparse.Namespace, settings: Settings) -> int:
     files = read_files(settings.data_dirs, progress=not args.quiet and sys.stderr.isatty())
-    compiled = compile_dataset(files, settings.base_uri, progress=not args.quiet and sys.stderr.isatty())
+    compiled = compile_dataset(files, settings.base_uri, editions=read_editions(settings.data_dirs),
+                               progress=not args.quiet and sys.stderr.isatty())
     print(f"0 violations: {compiled.records} records in {compiled.files} files conform to the shapes")
     return 0
 
@@ -112,6 +129,37 @@ def _figures(args: argparse.Namespace, settings: Settings) -> int:
     figures = compute_figures(open_store(settings))
     print(figures.to_json() if args.json else figures.to_csv() if args.csv else format_figures(figures),
           end="" if args.csv else "\n")
+    return 0
+
+
+def _editions(args: argparse.Namespace, settings: Settings) -> int:
+    for edition in list_editions(open_store(settings).view(INTERNAL)):
+        print(f"{edition.name:<12} {edition.graph or '(the default graph: the current portfolio)'}")
+    return 0
+
+
+def _diff(args: argparse.Namespace, settings: Settings) -> int:
+    diff = diff_editions(open_store(settings).view(INTERNAL), args.before, args.after)
+    print(json.dumps(diff.to_dict(), ensure_ascii=False, indent=2) if args.json else format_diff(diff))
+    return 0
+
+
+def _add_edition(args: argparse.Namespace, settings: Settings) -> int:
+    folder = add_edition(settings, args.name, [Path(f) for f in args.files])
+    report = build(settings, open_store(settings, create=True))
+    print(f"edition {args.name} kept in {folder}; rebuilt: {report.quads} quads. Compare with: "
+          f"python -m kg diff {args.name} current")
+    return 0
+
+
+def _forget(args: argparse.Namespace, settings: Settings) -> int:
+    removal = forget_person(settings, open_store(settings, create=True), args.person)
+    print(f"removed person {removal.person} from {removal.file}; rebuilt the store and dropped older versions")
+    print("checked: " + "; ".join(removal.checked))
+    if removal.leftovers:
+        print("STILL FOUND in: " + "; ".join(removal.leftovers), file=sys.stderr)
+        return 1
+    print("verified: no identifying value of the person is left in any of these")
     return 0
 
 
