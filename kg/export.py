@@ -2,25 +2,22 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pyoxigraph as ox
 
 from kg.errors import DataFileError
-from kg.formats import RdfFormat, rdf_format_for_path
-from kg.store import Store
+from kg.formats import RDF_FORMATS, RdfFormat, rdf_format_for_path
+from kg.store import GraphView, Store
 
 
-def export_graph(store: Store, fmt: RdfFormat) -> bytes:
-    """Quad formats keep the named graphs; triple formats get the union (each triple once)."""
+def export_graph(store: Store | GraphView, fmt: RdfFormat) -> bytes:
+    """Quad formats keep the named graphs (past editions included); triple formats get the
+    default graph: the current portfolio, each triple once."""
     if fmt.has_graphs:
         return ox.serialize(store.quads(), format=fmt.ox_format) or b""
-    return ox.serialize(_union(store.quads()), format=fmt.ox_format) or b""
-
-
-def _union(quads: Iterator[ox.Quad]) -> list[ox.Triple]:
-    return list(dict.fromkeys(q.triple for q in quads))
+    name = next(key for key, known in RDF_FORMATS.items() if known is fmt)
+    return store.query_to("CONSTRUCT { ?s ?p ?o } WHERE { ?s ?p ?o }", name)
 
 
 def import_file(store: Store, path: Path) -> int:
