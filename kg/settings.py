@@ -66,7 +66,17 @@ class Settings:
     )
     write_token: str = field(
         default="",
-        metadata={"env": "MK_WRITE_TOKEN", "doc": "Bearer token for SPARQL Update and Graph Store writes; empty: read-only."},
+        metadata={"env": "MK_WRITE_TOKEN", "doc": "An admin token (see MK_ADMIN_TOKENS), kept for existing set-ups."},
+    )
+    admin_tokens: tuple[str, ...] = field(
+        default=(),
+        metadata={"env": "MK_ADMIN_TOKENS", "doc": "Bearer tokens that see internal data and may write, separated by spaces "
+                  "(two at once while rotating); none: read-only."},
+    )
+    internal_tokens: tuple[str, ...] = field(
+        default=(),
+        metadata={"env": "MK_INTERNAL_TOKENS", "doc": "Bearer tokens of the Kernteam: they see internal graphs, may not write; "
+                  "separated by spaces."},
     )
     outbound_allow: tuple[str, ...] = field(
         default=(),
@@ -95,6 +105,16 @@ class Settings:
     hnsw_threshold: int = field(
         default=100_000,
         metadata={"env": "MK_HNSW_THRESHOLD", "doc": "Vector count from which FAISS uses HNSW instead of exact search."},
+    )
+    gap_threshold: float = field(
+        default=0.8473,
+        metadata={"env": "MK_GAP_THRESHOLD", "doc": "Similarity from which a text counts as addressing a question, "
+                  "mission or MMIP (calibrated: python -m search calibrate)."},
+    )
+    overlap_threshold: float = field(
+        default=0.9033,
+        metadata={"env": "MK_OVERLAP_THRESHOLD", "doc": "Similarity from which two MJPs count as overlapping "
+                  "(calibrated: python -m search calibrate)."},
     )
     dense_weight: float = field(
         default=1.0,
@@ -137,12 +157,17 @@ def _parse(name: str, env_name: str, raw: str) -> object:
             if value < 0:
                 raise ValueError("must be 0 or more")
             return value
+        if name in ("gap_threshold", "overlap_threshold"):
+            value = float(raw)
+            if not -1 <= value <= 1:
+                raise ValueError("a cosine similarity, between -1 and 1")
+            return value
         if name in ("port", "max_rows", "max_body_bytes", "query_workers", "workers", "threads", "hnsw_threshold"):
             value = int(raw)
             if value < 1:
                 raise ValueError("must be 1 or more")
             return value
-        if name == "outbound_allow":
+        if name in ("outbound_allow", "admin_tokens", "internal_tokens"):
             return tuple(raw.split())
         if name == "query_timeout_s":
             return float(raw)
