@@ -1,4 +1,4 @@
-"""The `python -m search` command line: build the index, match a proposal."""
+"""The `python -m search` command line: build the index, match a proposal, Kernteam analytics."""
 
 from __future__ import annotations
 
@@ -6,16 +6,24 @@ import argparse
 import json
 import sys
 from pathlib import Path
+from typing import Any
 
+from kg.access import AUDIENCES
 from kg.cli import run_guarded
 from kg.errors import KgError
 from kg.settings import Settings, load_settings
+from kg.store import open_store
 from kg.uris import mint_uri
+from search.calibration import calibrate
 from search.embedder import ModelUnavailable
+from search.gaps import find_mission_gaps
 from search.match import Filters
-from search.readers import ProposalUnreadable, read_proposal
+from search.overlaps import find_overlaps
+from search.plan_gaps import find_mjp_gaps, find_upload_gaps
+from search.readers import SUFFIXES, ProposalUnreadable, read_proposal
 from search.render import render_match
-from search.service import open_index, open_matcher
+from search.render_analytics import render_calibration, render_gaps, render_overlaps, render_plan_gaps
+from search.service import index_folder, open_index, open_matcher
 
 KINDS = ("question", "programme", "mission", "mmip", "kem")
 
@@ -44,15 +52,38 @@ def _parser() -> argparse.ArgumentParser:
         match.add_argument(f"--{facet}", action="append", default=[], metavar="ID",
                            help=f"only hits linked to this {facet} (id or IRI; repeatable)")
     match.set_defaults(run=_match)
+    _analytics(sub)
     return parser
 
 
+def _analytics(sub: argparse._SubParsersAction) -> None:
+    commands = (("gaps", _gaps, "mission blank spots: missions, MMIPs and mission questions the MJPs address least", 20),
+                ("plan-gaps", _plan_gaps, "knowledge questions of a plan's clusters and themes that it leaves open", 10),
+                ("overlaps", _overlaps, "pairs and groups of MJPs with strongly overlapping aims", 20))
+    for name, run, text, top in commands:
+        command = sub.add_parser(name, help=text, description=text)
+        if name == "plan-gaps":
+            command.add_argument("plan", metavar="MJP_ID|FILE", help="an MJP id or IRI, or a .txt, .md, .pdf or .docx plan")
+        command.add_argument("--json", action="store_true", help="machine-readable output (everything, not only the top)")
+        command.add_argument("--top", type=int, default=top, help=f"items shown (default {top})")
+        command.add_argument("--threshold", type=float, metavar="COSINE",
+                             help="similarity threshold (default: MK_GAP_THRESHOLD or MK_OVERLAP_THRESHOLD)")
+        command.set_defaults(run=run)
+    command = sub.add_parser("calibrate", help="the thresholds that best match the graph's explicit links (F1)")
+    command.add_argument("--json", action="store_true", help="machine-readable output")
+    command.set_defaults(run=_calibrate)
+
+
 def _build(args: argparse.Namespace, settings: Settings) -> int:
-    index, _, _, rebuilt = open_index(settings, force=args.force, progress=sys.stderr.isatty())
-    manifest = index.manifest
-    state = "built" if rebuilt else "up to date"
-    print(f"search index {state}: {manifest['documents']} documents of {manifest['entities']} entities, "
-          f"model {manifest['model']} ({manifest['dimension']} dims) in {settings.index_path}")
+    """One index per audience (kg.access); the second reuses the vectors of texts both share."""
+    store = open_store(settings)
+    for audience in AUDIENCES:
+        index, _, _, rebuilt = open_index(settings, store, audience=audience, force=args.force,
+                                          progress=sys.stderr.isatty())
+        manifest = index.manifest
+        state = "built" if rebuilt else "up to date"
+        print(f"{audience} search index {state}: {manifest['documents']} documents of {manifest['entities']} "
+              f"entities, model {manifest['model']} ({manifest['dimension']} dims) in {index_folder(settings, audience)}")
     return 0
 
 
@@ -72,3 +103,53 @@ def _match(args: argparse.Namespace, settings: Settings) -> int:
     else:
         print(render_match(result))
     return 0
+
+
+def _emit(args: argparse.Namespace, result: Any, text: str) -> int:
+    if args.json:
+        json.dump(result.to_dict(), sys.stdout, ensure_ascii=False, indent=2)
+        print()
+    else:
+        print(text)
+    return 0
+
+
+def _gaps(args: argparse.Namespace, settings: Settings) -> int:
+    index, _, store, _ = open_index(settings, progress=sys.stderr.isatty())
+    result = find_mission_gaps(store, index, _threshold(args, settings.gap_threshold))
+    return _emit(args, result, render_gaps(result, max(1, args.top)))
+
+
+def _plan_gaps(args: argparse.Namespace, settings: Settings) -> int:
+    threshold = _threshold(args, settings.gap_threshold)
+    path = Path(args.plan)
+    if path.suffix.lower() in SUFFIXES or path.is_file():
+        text = read_proposal(path)
+        result = find_upload_gaps(open_matcher(settings, progress=sys.stderr.isatty()), text, threshold, name=path.name)
+    else:
+        index, _, store, _ = open_index(settings, progress=sys.stderr.isatty())
+        iri = args.plan if args.plan.startswith(("http://", "https://")) else str(mint_uri(settings.base_uri, "programme",
+                                                                                             args.plan))
+        result = find_mjp_gaps(store, index, iri, threshold)
+    return _emit(args, result, render_plan_gaps(result, max(1, args.top)))
+
+
+def _overlaps(args: argparse.Namespace, settings: Settings) -> int:
+    index, _, store, _ = open_index(settings, progress=sys.stderr.isatty())
+    result = find_overlaps(store, index, _threshold(args, settings.overlap_threshold))
+    return _emit(args, result, render_overlaps(result, max(1, args.top)))
+
+
+def _calibrate(args: argparse.Namespace, settings: Settings) -> int:
+    index, _, store, _ = open_index(settings, progress=sys.stderr.isatty())
+    result = calibrate(store, index)
+    return _emit(args, result, render_calibration(result, str(index.manifest["model"]),
+                                                  (settings.gap_threshold, settings.overlap_threshold)))
+
+
+def _threshold(args: argparse.Namespace, default: float) -> float:
+    if args.threshold is None:
+        return default
+    if not -1 <= args.threshold <= 1:
+        raise KgError(f"--threshold {args.threshold} is not a cosine similarity between -1 and 1")
+    return float(args.threshold)
