@@ -13,6 +13,10 @@ from ontology import MK
 SKOS_PREF = "http://www.w3.org/2004/02/skos/core#prefLabel"
 DESCRIPTION = "http://purl.org/dc/terms/description"
 TEXT_PROPERTIES = (SKOS_PREF, DESCRIPTION)
+RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
+SOURCE = "http://www.w3.org/ns/prov#wasDerivedFrom"
+CONFIDENCE = str(MK.confidence)
+ABOUT_PROPERTIES = (RDF_TYPE, SOURCE, CONFIDENCE)  # shown apart from the other links on a page
 
 
 @dataclass(frozen=True)
@@ -39,6 +43,23 @@ class EntityView:
     @property
     def title(self) -> str:
         return self.labels.get("nl") or self.labels.get("en") or next(iter(self.labels.values()), self.iri)
+
+    @property
+    def types(self) -> tuple[Link, ...]:
+        return tuple(link for link in self.outgoing if link.property_iri == RDF_TYPE)
+
+    @property
+    def sources(self) -> tuple[Link, ...]:
+        return tuple(link for link in self.outgoing if link.property_iri == SOURCE)
+
+    @property
+    def confidence(self) -> Link | None:
+        return next((link for link in self.outgoing if link.property_iri == CONFIDENCE), None)
+
+    @property
+    def links(self) -> tuple[Link, ...]:
+        """The outgoing links other than type, source and confidence."""
+        return tuple(link for link in self.outgoing if link.property_iri not in ABOUT_PROPERTIES)
 
 
 def describe_entity(store: Store, iri: str) -> Graph:

@@ -206,3 +206,32 @@ def matcher(search_settings: Settings, default_store: Store):  # noqa: ANN201 - 
     from search.service import open_matcher
 
     return open_matcher(search_settings, default_store)
+
+
+@pytest.fixture(scope="session")
+def default_app(default_store: Store) -> Flask:
+    """The app on the shipped default data, without search: browse, dashboard and entity pages."""
+    settings = Settings(store="memory")
+    app = create_app(settings)
+    app.extensions["missiekompas"] = Services(settings, default_store)
+    return app
+
+
+@pytest.fixture(scope="session")
+def public_matcher(search_settings: Settings, default_store: Store):  # noqa: ANN201 - search types load lazily
+    """The matcher of the public (no token): its own index, without internal records."""
+    from kg.access import PUBLIC
+    from search.service import open_matcher
+
+    return open_matcher(search_settings, default_store, audience=PUBLIC)
+
+
+@pytest.fixture(scope="session")
+def search_app(search_settings: Settings, default_store: Store, matcher, public_matcher) -> Flask:  # noqa: ANN001
+    """The app on the shipped default data with search for both audiences: the match page and the API."""
+    from kg.access import INTERNAL, PUBLIC
+
+    app = create_app(search_settings)
+    matchers = {PUBLIC: public_matcher, INTERNAL: matcher}
+    app.extensions["missiekompas"] = Services(search_settings, default_store, matchers=matchers)
+    return app

@@ -324,8 +324,8 @@ def test_write_token_never_reaches_the_server_log(writable_server: str, tmp_path
         assert WRITE_TOKEN not in answer.text
     ask = requests.get(f"{writable_server}/sparql", timeout=20,
                        params={"query": "ASK { GRAPH <http://example.org/g> { ?s ?p 1 } }"},
-                       headers={"Accept": "application/sparql-results+json"})
-    assert ask.json()["boolean"] is True  # the update really ran
+                       headers={"Accept": "application/sparql-results+json", **AUTH})
+    assert ask.json()["boolean"] is True  # the update really ran (an undeclared graph: only a token reads it)
     text = log.read_text(encoding="utf-8", errors="replace")
     assert text.strip(), "the server log is empty: are we reading the right file?"
     assert WRITE_TOKEN not in text

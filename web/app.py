@@ -9,6 +9,7 @@ from flask import Flask, Response, g, request
 
 from kg.settings import Settings, load_settings
 from web.errors import register_error_handlers
+from web.i18n import register_i18n
 from web.services import Services
 
 log = logging.getLogger("missiekompas.web")
@@ -23,13 +24,18 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes
     app.extensions["missiekompas"] = Services(settings)
 
+    from web.api import api
+    from web.browse import browse
+    from web.dashboard import dashboard
     from web.graph_store import graph_store
     from web.linked_data import linked_data
+    from web.match_page import match_page
     from web.sparql import sparql
 
-    for blueprint in (sparql, linked_data, graph_store):
+    for blueprint in (sparql, linked_data, graph_store, match_page, browse, dashboard, api):
         app.register_blueprint(blueprint)
     register_error_handlers(app)
+    register_i18n(app)
     app.jinja_env.filters["local_link"] = lambda iri: _local_link(iri, settings.base_uri)
     app.before_request(_start_timer)
     app.after_request(_finish)

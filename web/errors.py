@@ -10,6 +10,7 @@ from werkzeug.exceptions import HTTPException
 from kg.endpoint import QueryRejected
 from kg.errors import DataFileError, InvalidRecord, KgError, QueryError, StoreError
 from kg.worker import QueryTimeout
+from search.embedder import ModelUnavailable
 
 log = logging.getLogger("missiekompas.web")
 
@@ -38,6 +39,14 @@ class UnsupportedMediaType(KgError):
     """A request body in a media type this endpoint does not take."""
 
 
+class PayloadTooLarge(KgError):
+    """An input (a proposal text or file) over its size limit."""
+
+
+class SearchUnavailable(KgError):
+    """Search (the model or its index) is not available on this server."""
+
+
 STATUS: list[tuple[type[Exception], int, str]] = [
     (NotAcceptableFormat, 406, "Not Acceptable"),
     (Unauthorized, 401, "Unauthorized"),
@@ -45,6 +54,8 @@ STATUS: list[tuple[type[Exception], int, str]] = [
     (NotFound, 404, "Not Found"),
     (BadRequest, 400, "Bad Request"),
     (UnsupportedMediaType, 415, "Unsupported Media Type"),
+    (PayloadTooLarge, 413, "Content Too Large"),
+    (SearchUnavailable, 503, "Search unavailable"),
     (QueryRejected, 400, "Query refused"),
     (QueryError, 400, "Malformed query"),
     (InvalidRecord, 400, "Invalid data"),
@@ -52,6 +63,11 @@ STATUS: list[tuple[type[Exception], int, str]] = [
     (QueryTimeout, 503, "Query timeout"),
     (StoreError, 503, "Store unavailable"),
 ]
+
+
+def status_of(exc: Exception) -> tuple[int, str]:
+    """The status code and title of a known error; 400 for any other KgError."""
+    return next(((status, title) for kind, status, title in STATUS if isinstance(exc, kind)), (400, "Bad Request"))
 
 
 def problem(status: int, title: str, detail: str) -> Response:
@@ -64,12 +80,10 @@ def problem(status: int, title: str, detail: str) -> Response:
 
 def register_error_handlers(app: Flask) -> None:
     def handle_known(exc: KgError) -> Response:
-        for kind, status, title in STATUS:
-            if isinstance(exc, kind):
-                if status >= 500:
-                    log.warning("%s: %s", title, exc)
-                return problem(status, title, str(exc))
-        return problem(400, "Bad Request", str(exc))
+        status, title = status_of(exc)
+        if status >= 500:
+            log.warning("%s: %s", title, exc)
+        return problem(status, title, str(exc))
 
     def handle_http(exc: HTTPException) -> Response:
         detail = exc.description or exc.name
@@ -84,6 +98,11 @@ def register_error_handlers(app: Flask) -> None:
         log.exception("unexpected error")
         return problem(500, "Internal Server Error", "something went wrong on our side; it has been logged")
 
+    def handle_model(exc: ModelUnavailable) -> Response:
+        log.warning("Search unavailable: %s", exc)
+        return problem(503, "Search unavailable", str(exc))
+
     app.register_error_handler(KgError, handle_known)
+    app.register_error_handler(ModelUnavailable, handle_model)
     app.register_error_handler(HTTPException, handle_http)
     app.register_error_handler(Exception, handle_unexpected)

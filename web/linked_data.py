@@ -11,7 +11,7 @@ from kg.entity import describe_entity, entity_view
 from kg.export import export_graph
 from kg.formats import rdf_format
 from kg.store import GraphView, View
-from web.auth import request_view
+from web.auth import current_audience, request_view
 from web.description import DUMPS, serialize, void_description
 from web.errors import NotFound
 from web.negotiation import GRAPH_OFFERS, negotiate, prefers_html
@@ -32,7 +32,7 @@ def entity(rest: str) -> Response:
         view = entity_view(request_view(), iri)
         if view is None:
             raise NotFound(f"nothing is known about {iri}")
-        page = Response(render_template("entity.html", view=view, similar=s.similar(iri)),
+        page = Response(render_template("entity.html", view=view, similar=s.similar(iri, current_audience())),
                         content_type="text/html; charset=utf-8")
         page.headers["Vary"] = "Accept"
         return page

@@ -1,0 +1,186 @@
+"""The JSON API under /api/: match, search, entity, figures, and its OpenAPI 3.1 document. Errors are
+application/problem+json (web/errors.py). Gaps and overlaps will be added here as their analyses land."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from flask import Blueprint, Response, json, request, url_for
+
+from kg.entity import EntityView, Link, entity_view
+from kg.figures import Figures, compute_figures
+from kg.matrix import theme_cluster_matrix
+from search.result import Hit, MatchResult
+from search.similar import SimilarEntity
+from web.auth import current_audience, request_view
+from web.errors import BadRequest, NotFound, UnsupportedMediaType
+from web.openapi import Operation, Param, openapi_document
+from web.proposal import DEFAULT_TOP, KINDS, MAX_TOP, read_form_request, read_json_request, read_options
+from web.services import services
+
+api = Blueprint("api", __name__, url_prefix="/api")
+FORM_TYPES = ("multipart/form-data", "application/x-www-form-urlencoded")
+
+
+@dataclass(frozen=True)
+class SearchAnswer:
+    """Hits of every kind for a short query, best first."""
+
+    query: str
+    hits: tuple[Hit, ...]
+
+
+@dataclass(frozen=True)
+class EntityAnswer:
+    """One entity: labels and descriptions per language, provenance, links both ways, similar entities."""
+
+    iri: str
+    title: str
+    labels: dict[str, str]
+    descriptions: dict[str, str]
+    is_sample: bool
+    types: tuple[Link, ...]
+    sources: tuple[Link, ...]
+    confidence: Link | None
+    links: tuple[Link, ...]
+    incoming: tuple[Link, ...]
+    similar: tuple[SimilarEntity, ...]
+
+
+@dataclass(frozen=True)
+class MatrixCell:
+    theme: str
+    cluster: str
+    mjps: int
+    samples: int
+
+
+@dataclass(frozen=True)
+class FiguresAnswer:
+    """Portfolio figures (Figure 1 and 2, budgets) and Figure 1 as theme x cluster cells."""
+
+    figures: Figures
+    theme_cluster: tuple[MatrixCell, ...]
+
+
+@dataclass(frozen=True)
+class MatchUpload:
+    """A proposal to match as a form: pasted `text`, or an uploaded `file` (.txt, .md, .pdf, .docx), which wins."""
+
+    text: str = ""
+    file: bytes = b""
+    top: int = DEFAULT_TOP
+    kind: tuple[str, ...] = ()
+    cluster: tuple[str, ...] = ()
+    theme: tuple[str, ...] = ()
+    mission: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class MatchBody:
+    """A proposal to match (JSON). Filters hold ids or IRIs; every filter takes one value or a list."""
+
+    text: str
+    top: int = DEFAULT_TOP
+    kind: tuple[str, ...] = ()
+    cluster: tuple[str, ...] = ()
+    theme: tuple[str, ...] = ()
+    mission: tuple[str, ...] = ()
+
+
+def _json(value: Any) -> Response:
+    return Response(json.dumps(value, ensure_ascii=False), content_type="application/json")
+
+
+@api.post("/match")
+def match() -> Response:
+    settings = services().settings
+    kind = (request.mimetype or "").lower()
+    if request.is_json:
+        asked = read_json_request(settings.base_uri)
+    elif kind in FORM_TYPES:
+        asked = read_form_request(settings.base_uri, settings.max_body_bytes)
+    else:
+        raise UnsupportedMediaType(f"send the proposal as application/json, {' or '.join(FORM_TYPES)}")
+    result: MatchResult = services().matcher(current_audience()).match(asked.text, top=asked.top, filters=asked.filters())
+    return _json(result.to_dict())
+
+
+@api.get("/search")
+def search() -> Response:
+    query = request.args.get("q", "").strip()
+    if not query:
+        raise BadRequest("give the text to search for in ?q=")
+    asked = read_options(request.args.getlist, services().settings.base_uri)
+    result = services().matcher(current_audience()).match(query, top=asked.top, filters=asked.filters())
+    hits = sorted((*result.questions, *result.programmes, *result.missions, *result.kem_categories),
+                  key=lambda hit: -hit.score)[:asked.top]
+    return _json(asdict(SearchAnswer(query, tuple(hits))))
+
+
+@api.get("/entity")
+def entity() -> Response:
+    s = services()
+    given = request.args.get("iri") or request.args.get("id")
+    if not given:
+        raise BadRequest("give ?id=<type>/<id> (for example programme/eccm) or ?iri=<entity IRI>")
+    iri = given if given.startswith(("http://", "https://")) else s.settings.base_uri + given.strip("/")
+    view = entity_view(request_view(), iri)
+    if view is None:
+        raise NotFound(f"nothing is known about {iri}")
+    return _json(asdict(entity_answer(view, s.similar(iri, current_audience()))))
+
+
+def entity_answer(view: EntityView, similar: tuple[SimilarEntity, ...]) -> EntityAnswer:
+    return EntityAnswer(view.iri, view.title, view.labels, view.descriptions, view.is_sample, view.types, view.sources,
+                        view.confidence, view.links, view.incoming, similar)
+
+
+@api.get("/figures")
+def figures() -> Response:
+    view = request_view()
+    matrix = theme_cluster_matrix(view)
+    cells = tuple(MatrixCell(theme, cluster, cell.count, cell.samples) for (theme, cluster), cell in matrix.cells.items())
+    return _json(asdict(FiguresAnswer(compute_figures(view), cells)))
+
+
+@api.get("/openapi.json")
+def openapi() -> Response:
+    document = openapi_document(
+        OPERATIONS, title="Missiekompas API", version="1.0.0", server=url_for("match_page.home", _external=True).rstrip("/"),
+        description="Match research proposals to the KIA Key Technologies (knowledge questions, MJPs, missions), "
+                    "search the graph, read entities and portfolio figures. Records marked is_sample are illustrative.")
+    return _json(document)
+
+
+FILTER_PARAMS = (
+    Param("kind", f"only hits of these kinds: {', '.join(KINDS)}", repeated=True),
+    Param("cluster", "only hits linked to these technology clusters (id or IRI)", repeated=True),
+    Param("theme", "only hits linked to these societal themes (id or IRI)", repeated=True),
+    Param("mission", "only hits linked to these missions (id or IRI)", repeated=True),
+    Param("top", f"hits per section (1-{MAX_TOP}, default 10)", int),
+)
+OPERATIONS = (
+    Operation("POST", "/api/match", "match", "Match a proposal",
+              "The knowledge questions, programmes (with lead and partners), missions and MMIPs, KEM categories, and "
+              "suggested clusters and themes for a proposal; every hit explains itself. Send JSON, a form, or a "
+              "multipart upload with a .txt, .md, .pdf or .docx `file`.",
+              MatchResult, {"samples_note": str | None},
+              body={"application/json": MatchBody, "multipart/form-data": MatchUpload,
+                    "application/x-www-form-urlencoded": MatchBody},
+              errors=(400, 413, 415, 503)),
+    Operation("GET", "/api/search", "search", "Search the graph",
+              "Hits of every kind for a short text, best first, with the same explanations as a match.",
+              SearchAnswer, params=(Param("q", "the text to search for", required=True), *FILTER_PARAMS),
+              errors=(400, 503)),
+    Operation("GET", "/api/entity", "entity", "One entity",
+              "Labels, descriptions, source, confidence, links both ways and similar entities of one entity.",
+              EntityAnswer, params=(Param("id", "type and id, e.g. programme/eccm"), Param("iri", "the entity's IRI")),
+              errors=(400, 404)),
+    Operation("GET", "/api/figures", "figures", "Portfolio figures",
+              "Figure 1 (MJPs per theme and cluster, also as theme x cluster cells), Figure 2 (questions per cluster), "
+              "budget totals and what the agenda reports about itself.", FiguresAnswer),
+    Operation("GET", "/api/openapi.json", "openapi", "This document", "The OpenAPI 3.1 description of this API.",
+              dict[str, Any]),
+)

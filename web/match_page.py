@@ -1,0 +1,72 @@
+"""The home page: what Missiekompas is, and matching a pasted or uploaded proposal (a plain form POST, no JavaScript needed)."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, redirect, render_template, request, url_for
+from werkzeug.exceptions import RequestEntityTooLarge
+
+from kg.listing import filter_options
+from search.readers import MAX_TEXT_CHARS
+from search.result import MatchResult
+from web.auth import current_audience, request_view
+from web.errors import status_of
+from web.exports import match_csv, match_json
+from web.highlight import highlight_concepts
+from web.i18n import current_language, number
+from web.proposal import KINDS, MAX_TOP, MatchRequest, Refusal, read_form_request, read_options
+from web.services import services
+
+match_page = Blueprint("match_page", __name__)
+match_page.add_app_template_global(highlight_concepts, "highlight")
+SECTIONS = ("questions", "programmes", "missions", "kem_categories")
+
+
+@match_page.get("/")
+def home() -> str:
+    return _page(MatchRequest())
+
+
+@match_page.get("/match")
+def match_again() -> Response:
+    """Results come from a POST; a bookmarked or reloaded /match starts again at the form."""
+    return redirect(url_for("match_page.home"), code=303)
+
+
+@match_page.post("/match")
+def match() -> Response | tuple[str, int] | str:
+    settings = services().settings
+    try:
+        asked = read_form_request(settings.base_uri, settings.max_body_bytes)
+    except Refusal as refusal:
+        return _page(_echo(settings.base_uri), error=refusal.text(current_language())), status_of(refusal)[0]
+    result = services().matcher(current_audience()).match(asked.text, top=asked.top, filters=asked.filters())
+    fmt = request.form.get("format")
+    if fmt == "csv":
+        return match_csv(result)
+    if fmt == "json":
+        return match_json(result)
+    return _page(asked, result=result)
+
+
+def _page(form: MatchRequest, *, result: MatchResult | None = None, error: str | None = None) -> str:
+    lang = current_language()
+    sections = [(key, getattr(result, key)) for key in SECTIONS] if result else []
+    options = filter_options(request_view(), lang)
+    named = {ref.value: ref for refs in options.values() for ref in refs}  # labels in both languages
+    return render_template("match.html", form=form, result=result, sections=sections, error=error, kinds=KINDS,
+                           options=options, named=named, max_top=MAX_TOP,
+                           limits={"text": number(MAX_TEXT_CHARS),
+                                   "file": f"{services().settings.max_body_bytes / 1_000_000:.1f} MB"})
+
+
+def _echo(base: str) -> MatchRequest:
+    """The refused form as it was sent, to show it again (what cannot be read stays empty)."""
+    try:
+        text = request.form.get("text", "")
+    except RequestEntityTooLarge:
+        return MatchRequest()
+    try:
+        options = read_options(request.form.getlist, base)
+    except Refusal:
+        return MatchRequest(text)
+    return MatchRequest(text, options.kinds, options.chosen, options.top)

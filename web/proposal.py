@@ -1,0 +1,160 @@
+"""A match request from HTTP: the proposal (pasted text or an uploaded file), filters and the number of hits.
+
+Every refusal names its catalogue message, so a page shows it in the reader's language and the API in English.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, ClassVar
+
+from flask import request
+from werkzeug.datastructures import FileStorage
+from werkzeug.exceptions import RequestEntityTooLarge
+
+from kg.uris import is_slug, mint_uri
+from search.match import Filters
+from search.readers import MAX_TEXT_CHARS, SUFFIXES, ProposalUnreadable, read_proposal
+from web.errors import BadRequest, PayloadTooLarge, UnsupportedMediaType
+from web.i18n import message
+
+KINDS = ("question", "programme", "mission", "mmip", "kem")
+FACETS = {"cluster": "cluster", "theme": "theme", "mission": "mission"}  # filter field -> URI path of its values
+DEFAULT_TOP = 10
+MAX_TOP = 50
+
+
+class Refusal(Exception):
+    """Mixed into an HTTP error: its catalogue key and the values the message needs."""
+
+    key: ClassVar[str]
+
+    def __init__(self, **params: Any) -> None:
+        self.params = params
+        super().__init__(message(self.key, "en", **params))
+
+    def text(self, lang: str) -> str:
+        return message(self.key, lang, **self.params)
+
+
+class EmptyProposal(Refusal, BadRequest):
+    key = "error.empty"
+
+
+class ProposalTooLong(Refusal, PayloadTooLarge):
+    key = "error.too_long"
+
+
+class BodyTooLarge(Refusal, PayloadTooLarge):
+    key = "error.body_too_large"
+
+
+class WrongFileType(Refusal, UnsupportedMediaType):
+    key = "error.file_type"
+
+
+class UnreadableProposal(Refusal, BadRequest):
+    key = "error.unreadable"
+
+
+class InvalidOption(Refusal, BadRequest):
+    key = "error.option"
+
+
+@dataclass(frozen=True)
+class MatchRequest:
+    """What was asked, as the form shows it again: the text, the chosen filter values and `top`."""
+
+    text: str = ""
+    kinds: tuple[str, ...] = ()
+    chosen: dict[str, tuple[str, ...]] = field(default_factory=dict)  # facet -> IRIs
+    top: int = DEFAULT_TOP
+
+    def filters(self) -> Filters:
+        return Filters(kinds=self.kinds, clusters=self.chosen.get("cluster", ()), themes=self.chosen.get("theme", ()),
+                       missions=self.chosen.get("mission", ()))
+
+
+def read_options(get_list: Callable[[str], list[str]], base: str) -> MatchRequest:
+    """Filters and `top` from form fields or query parameters (`kind`, `cluster`, `theme`, `mission`, `top`);
+    cluster, theme and mission values are IRIs or ids."""
+    kinds = tuple(dict.fromkeys(k for k in get_list("kind") if k))
+    wrong = [k for k in kinds if k not in KINDS]
+    if wrong:
+        raise InvalidOption(name="kind", value=wrong[0], allowed=", ".join(KINDS))
+    chosen = {facet: tuple(dict.fromkeys(_iri(base, path, facet, v) for v in get_list(facet) if v))
+              for facet, path in FACETS.items()}
+    tops = [t for t in get_list("top") if t]
+    try:
+        top = int(tops[0]) if tops else DEFAULT_TOP
+    except ValueError:
+        top = 0
+    if not 1 <= top <= MAX_TOP:
+        raise InvalidOption(name="top", value=tops[0] if tops else "", allowed=f"1-{MAX_TOP}")
+    return MatchRequest(kinds=kinds, chosen={k: v for k, v in chosen.items() if v}, top=top)
+
+
+def _iri(base: str, path: str, facet: str, value: str) -> str:
+    if value.startswith((base, "http://", "https://")):
+        return value
+    if not is_slug(value):
+        raise InvalidOption(name=facet, value=value, allowed=f"ids or IRIs of {path}s")
+    return str(mint_uri(base, path, value))
+
+
+def read_form_request(base: str, max_body_bytes: int) -> MatchRequest:
+    """A form POST (urlencoded or multipart): an uploaded file wins over pasted text."""
+    try:
+        form, files = request.form, request.files
+    except RequestEntityTooLarge:
+        raise BodyTooLarge(limit=_megabytes(max_body_bytes)) from None
+    options = read_options(form.getlist, base)
+    upload = files.get("file")
+    text = read_upload(upload, max_body_bytes) if upload is not None and upload.filename else form.get("text", "")
+    return MatchRequest(check_text(text), options.kinds, options.chosen, options.top)
+
+
+def read_json_request(base: str) -> MatchRequest:
+    """A JSON body: {"text": ..., "top": ..., "kind": [...], "cluster": [...], "theme": [...], "mission": [...]}."""
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict):
+        raise BadRequest("the body is not a JSON object; send {\"text\": \"...\"}")
+
+    def get_list(name: str) -> list[str]:
+        value = body.get(name)
+        values = value if isinstance(value, list) else [] if value is None else [value]
+        return [str(v) for v in values]
+
+    options = read_options(get_list, base)
+    text = body.get("text")
+    return MatchRequest(check_text(text if isinstance(text, str) else ""), options.kinds, options.chosen, options.top)
+
+
+def check_text(text: str) -> str:
+    stripped = text.strip()
+    if not stripped:
+        raise EmptyProposal()
+    if len(stripped) > MAX_TEXT_CHARS:
+        raise ProposalTooLong(length=len(stripped), limit=MAX_TEXT_CHARS)
+    return stripped
+
+
+def read_upload(upload: FileStorage, max_bytes: int) -> str:
+    """The text of an uploaded .txt, .md, .pdf or .docx file, read from a private temporary copy."""
+    suffix = Path(upload.filename or "").suffix.lower()
+    if suffix not in SUFFIXES:
+        raise WrongFileType(suffix=suffix or "(none)", allowed=", ".join(SUFFIXES))
+    with tempfile.TemporaryDirectory(prefix="mk-upload-") as folder:
+        path = Path(folder) / f"proposal{suffix}"  # never the client's file name on disk
+        upload.save(path)
+        try:
+            return read_proposal(path, max_bytes=max_bytes)
+        except ProposalUnreadable as exc:
+            raise UnreadableProposal(reason=str(exc)) from None
+
+
+def _megabytes(size: int) -> str:
+    return f"{size / 1_000_000:.1f} MB"
