@@ -29,17 +29,30 @@ def create_app(settings: Settings | None = None) -> Flask:
     from web.dashboard import dashboard
     from web.graph_store import graph_store
     from web.linked_data import linked_data
+    from web.login import login
     from web.match_page import match_page
     from web.sparql import sparql
 
-    for blueprint in (sparql, linked_data, graph_store, match_page, browse, dashboard, api):
+    for blueprint in (sparql, linked_data, graph_store, match_page, browse, dashboard, api, login):
         app.register_blueprint(blueprint)
     register_error_handlers(app)
     register_i18n(app)
     app.jinja_env.filters["local_link"] = lambda iri: _local_link(iri, settings.base_uri)
+    app.context_processor(_audience)
     app.before_request(_start_timer)
     app.after_request(_finish)
     return app
+
+
+def _audience() -> dict[str, str]:
+    """Pages say whether they show internal data (a refused token renders its error page as public)."""
+    from web.auth import current_audience
+    from web.errors import Forbidden, Unauthorized
+
+    try:
+        return {"audience": current_audience()}
+    except (Forbidden, Unauthorized):
+        return {"audience": "public"}
 
 
 def _local_link(iri: str, base: str) -> str:

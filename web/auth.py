@@ -45,19 +45,40 @@ def current_role() -> Role:
     header = request.headers.get("Authorization", "")
     scheme, _, given = header.partition(" ")
     if not header:
-        role = Role.PUBLIC
+        role = _cookie_role()
     elif scheme.lower() != "bearer" or not given.strip():
         raise Unauthorized("use an 'Authorization: Bearer <token>' header, or none for public access")
     else:
-        settings, token = services().settings, given.strip().encode()
-        if _matches(token, _admin_tokens(settings)):
-            role = Role.ADMIN
-        elif _matches(token, settings.internal_tokens):
-            role = Role.INTERNAL
-        else:
+        found = role_of_token(given)
+        if found is None:
             raise Forbidden("the token is not recognised (it may have been rotated); ask the Kernteam for a current one")
+        role = found
     g.role = role
     return role
+
+
+COOKIE = "mk_token"
+
+
+def role_of_token(token: str) -> Role | None:
+    """The role a token grants, or None for a token that is not (or no longer) configured."""
+    settings, given = services().settings, token.strip().encode()
+    if not given:
+        return None
+    if _matches(given, _admin_tokens(settings)):
+        return Role.ADMIN
+    if _matches(given, settings.internal_tokens):
+        return Role.INTERNAL
+    return None
+
+
+def _cookie_role() -> Role:
+    """A browser signed in at /login carries its token in an HttpOnly, SameSite=Strict cookie. The
+    cookie only ever grants reading (at most the Kernteam role): writes need the header, so no
+    other site can make a signed-in browser write. A stale cookie (rotated token) reads as public."""
+    token = request.cookies.get(COOKIE, "")
+    role = role_of_token(token) if token else None
+    return Role.INTERNAL if role is not None else Role.PUBLIC
 
 
 def current_audience() -> str:

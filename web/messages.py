@@ -17,6 +17,21 @@ MESSAGES: dict[str, dict[str, str]] = {
     "nav.sparql": _both("SPARQL", "SPARQL"),
     "nav.api": _both("API", "API"),
     "nav.void": _both("Dataset (VoID)", "Dataset (VoID)"),
+    "nav.login": _both("Kernteam", "Kernteam"),
+    "nav.signed_in": _both("Kernteam (ingelogd)", "Kernteam (signed in)"),
+    "login.title": _both("Inloggen voor het Kernteam", "Sign in for the Kernteam"),
+    "login.intro": _both(
+        "Met een Kernteam-token ziet u ook interne gegevens: conceptprogramma's en contactpersonen. Het token blijft "
+        "een werkdag in deze browser bewaard en geeft alleen leesrechten.",
+        "With a Kernteam token you also see internal data: draft programmes and contact persons. The token is kept "
+        "in this browser for one working day and only allows reading."),
+    "login.token": _both("Token", "Token"),
+    "login.sign_in": _both("Inloggen", "Sign in"),
+    "login.sign_out": _both("Uitloggen", "Sign out"),
+    "login.signed_in": _both("U bent ingelogd en ziet interne gegevens.", "You are signed in and see internal data."),
+    "login.empty": _both("Vul een token in.", "Enter a token."),
+    "login.unknown": _both("Dit token wordt niet herkend (misschien is het vervangen).",
+                           "This token is not recognised (it may have been replaced)."),
     "nav.language": _both("Taal", "Language"),
     "footer.licence": _both("Data: CC BY 4.0; de feiten zijn van de bronnen die elk record noemt.",
                             "Data: CC BY 4.0; the facts belong to the sources named on every record."),
