@@ -91,7 +91,7 @@ def test_index_is_reused_and_rebuilt_when_the_graph_changes(search_settings: Set
     settings = replace(search_settings, index_path=tmp_path / "index")
     _, _, _, rebuilt = open_index(settings, tiny_store)
     assert rebuilt
-    manifest = json.loads((tmp_path / "index" / "manifest.json").read_text())
+    manifest = json.loads((tmp_path / "index" / "internal" / "manifest.json").read_text())  # one index per audience
     assert manifest["dimension"] == 384 and manifest["documents"] > 0
     assert not open_index(settings, tiny_store)[3]
     assert open_index(settings, default_store)[3]
@@ -100,6 +100,6 @@ def test_index_is_reused_and_rebuilt_when_the_graph_changes(search_settings: Set
 def test_a_damaged_index_is_rebuilt(search_settings: Settings, tmp_path: Path, tiny_store: Store) -> None:
     settings = replace(search_settings, index_path=tmp_path / "index")
     open_index(settings, tiny_store)
-    (tmp_path / "index" / "documents.json").write_text("{ not json")
+    (tmp_path / "index" / "internal" / "documents.json").write_text("{ not json")
     index, _, _, rebuilt = open_index(settings, tiny_store)
     assert rebuilt and index.documents
