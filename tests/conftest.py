@@ -235,3 +235,17 @@ def search_app(search_settings: Settings, default_store: Store, matcher, public_
     matchers = {PUBLIC: public_matcher, INTERNAL: matcher}
     app.extensions["missiekompas"] = Services(search_settings, default_store, matchers=matchers)
     return app
+
+
+KERNTEAM_TOKEN = "kernteam-token-for-the-tests"
+
+
+@pytest.fixture(scope="session")
+def kernteam_app(search_settings: Settings, default_store: Store, matcher, public_matcher) -> Flask:  # noqa: ANN001
+    """Like `search_app`, with KERNTEAM_TOKEN configured as a Kernteam token: internal records for that token only."""
+    from kg.access import INTERNAL, PUBLIC
+
+    settings = replace(search_settings, internal_tokens=(KERNTEAM_TOKEN,))
+    app = create_app(settings)
+    app.extensions["missiekompas"] = Services(settings, default_store, matchers={PUBLIC: public_matcher, INTERNAL: matcher})
+    return app

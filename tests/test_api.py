@@ -3,22 +3,18 @@
 from __future__ import annotations
 
 import io
-from dataclasses import replace
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from kg.access import INTERNAL, PUBLIC
+from kg.access import PUBLIC
 from kg.figures import compute_figures
-from kg.settings import Settings
 from kg.store import Store
 from search.readers import MAX_TEXT_CHARS
-from tests.conftest import BASE
+from tests.conftest import BASE, KERNTEAM_TOKEN
 from tests.test_match_page import PROPOSAL_NL
 from tests.test_web_security import TRACEBACK_SIGNS
-from web.app import create_app
-from web.services import Services
 
 
 @pytest.fixture
@@ -170,16 +166,6 @@ def test_figures_match_the_core_and_include_the_heatmap_cells(client: FlaskClien
 # --- access levels ------------------------------------------------------------------------------
 
 DRAFT = BASE + "programme/sample-draft-01"  # data/drafts.yaml: visibility internal
-KERNTEAM_TOKEN = "kernteam-token-for-the-api-tests"
-
-
-@pytest.fixture
-def kernteam_app(search_settings: Settings, default_store: Store, matcher: object, public_matcher: object) -> Flask:
-    settings = replace(search_settings, internal_tokens=(KERNTEAM_TOKEN,))
-    app = create_app(settings)
-    app.extensions["missiekompas"] = Services(settings, default_store,
-                                              matchers={PUBLIC: public_matcher, INTERNAL: matcher})  # type: ignore[dict-item]
-    return app
 
 
 def test_internal_drafts_reach_only_the_kernteam(kernteam_app: Flask) -> None:

@@ -1,22 +1,33 @@
-"""The Kernteam dashboard (web/dashboard.py): Figure 1 as a heatmap, Figure 2 as an SVG bar chart, budgets,
-every table as CSV, and the sections other analyses will fill (absent until given data)."""
+"""The Kernteam dashboard (web/dashboard.py): Figure 1 as a heatmap, Figure 2 as an SVG bar chart, budgets, mission
+blank spots, overlapping MJPs and edition changes, every table as CSV; for the request's audience only, and still
+useful without search."""
 
 from __future__ import annotations
 
 import csv
 import io
 import re
+from typing import Any
 
 import pytest
-from flask import Flask, render_template
+from flask import Flask
 from flask.testing import FlaskClient
 
-from kg.access import PUBLIC
+from kg.access import INTERNAL, PUBLIC
+from kg.editions import diff_editions
 from kg.figures import compute_figures
 from kg.matrix import theme_cluster_matrix
+from kg.settings import Settings
 from kg.store import Store
+from search.gaps import find_mission_gaps
+from search.overlaps import find_overlaps
+from tests.conftest import BASE, KERNTEAM_TOKEN
 from tests.test_web_security import parse_html
-from web.dashboard import TABLES
+from web.dashboard import GAPS_SHOWN, TABLES
+
+DRAFT = BASE + "programme/sample-draft-01"  # data/drafts.yaml: visibility internal
+KERNTEAM = {"Authorization": f"Bearer {KERNTEAM_TOKEN}"}
+SETTINGS = Settings()  # the calibrated thresholds the app uses by default
 
 
 @pytest.fixture
@@ -26,9 +37,39 @@ def client(default_app: Flask) -> FlaskClient:
 
 @pytest.fixture(scope="module")
 def page(default_app: Flask) -> str:
+    """The public dashboard without search (no model, no index)."""
     response = default_app.test_client().get("/dashboard", headers={"Accept-Language": "en"})
     assert response.status_code == 200
     return response.get_data(as_text=True)
+
+
+@pytest.fixture(scope="module")
+def search_page(kernteam_app: Flask) -> str:
+    """The public dashboard with search."""
+    response = kernteam_app.test_client().get("/dashboard", headers={"Accept-Language": "en"})
+    assert response.status_code == 200
+    return response.get_data(as_text=True)
+
+
+@pytest.fixture(scope="module")
+def kernteam_page(kernteam_app: Flask) -> str:
+    response = kernteam_app.test_client().get("/dashboard", headers={"Accept-Language": "en", **KERNTEAM})
+    assert response.status_code == 200
+    return response.get_data(as_text=True)
+
+
+def section(page: str, name: str) -> str:
+    return page.split(f'<section id="{name}"', 1)[1].split("</section>", 1)[0]
+
+
+def table_rows(page: str, table_id: str) -> list[str]:
+    table = page.split(f'id="{table_id}"', 1)[1].split("</table>", 1)[0]
+    return re.findall(r"<tr[ >].*?</tr>", table.split("<tbody>", 1)[1], re.S)
+
+
+def read_csv(response: Any) -> list[list[str]]:
+    assert response.status_code == 200 and response.mimetype == "text/csv", response.get_data(as_text=True)[:300]
+    return list(csv.reader(io.StringIO(response.get_data(as_text=True))))
 
 
 def test_heatmap_has_a_row_per_theme_and_a_column_per_cluster(page: str, default_store: Store) -> None:
@@ -75,12 +116,18 @@ def test_dashboard_loads_no_script_and_nothing_from_elsewhere(page: str) -> None
             assert not re.match(r"^(https?:)?//", attrs.get(name) or ""), (tag, attrs)
 
 
-def test_every_table_has_a_csv_link(page: str) -> None:
+SEARCH_TABLES = ("gaps", "overlaps")  # these need the search index
+GRAPH_TABLES = [name for name in TABLES if name not in SEARCH_TABLES]
+
+
+def test_every_table_has_a_csv_link(page: str, search_page: str) -> None:
+    for name in GRAPH_TABLES:
+        assert re.search(rf'href="/dashboard/{name}.csv[?"]', page)
     for name in TABLES:
-        assert f'href="/dashboard/{name}.csv"' in page
+        assert re.search(rf'href="/dashboard/{name}.csv[?"]', search_page)
 
 
-@pytest.mark.parametrize("name", list(TABLES))
+@pytest.mark.parametrize("name", GRAPH_TABLES)
 def test_every_table_downloads_as_csv(client: FlaskClient, name: str) -> None:
     response = client.get(f"/dashboard/{name}.csv")
     assert response.status_code == 200 and response.mimetype == "text/csv"
@@ -99,14 +146,153 @@ def test_an_unknown_table_is_404(client: FlaskClient) -> None:
     assert client.get("/dashboard/secrets.csv").status_code == 404
 
 
-def test_sections_for_later_analyses_show_only_with_data(page: str, default_app: Flask, default_store: Store) -> None:
-    for section in ("gaps", "overlaps", "changes"):
-        assert f'id="{section}"' not in page
-    view = default_store.view(PUBLIC)
-    figures, matrix = compute_figures(view), theme_cluster_matrix(view)
-    with default_app.test_request_context("/dashboard"):
-        default_app.preprocess_request()
-        filled = render_template("dashboard.html", figures=figures, matrix=matrix, axes={}, tables=TABLES,
-                                 gaps=[1], overlaps=[1], changes=[1])
-    for section in ("gaps", "overlaps", "changes"):
-        assert f'<section id="{section}"' in filled
+# --- without search -----------------------------------------------------------------------------
+
+def test_without_search_blank_spots_and_overlaps_say_so_and_the_rest_renders(page: str) -> None:
+    for name in ("gaps", "overlaps"):
+        assert "need the search index" in section(page, name)
+    assert 'id="gaps-table"' not in page and 'id="overlaps-table"' not in page
+    assert 'id="changes-table"' in section(page, "changes") and 'class="heatmap"' in page
+
+
+@pytest.mark.parametrize("name", SEARCH_TABLES)
+def test_without_search_their_csv_is_503(client: FlaskClient, name: str) -> None:
+    response = client.get(f"/dashboard/{name}.csv")
+    assert response.status_code == 503 and response.mimetype == "application/problem+json"
+
+
+# --- mission blank spots ------------------------------------------------------------------------
+
+def test_blank_spots_are_ranked_with_status_links_and_sample_marks(search_page: str, default_store: Store,
+                                                                   public_matcher: Any) -> None:
+    gaps = find_mission_gaps(default_store.view(PUBLIC), public_matcher.index, SETTINGS.gap_threshold)
+    rows = table_rows(search_page, "gaps-table")
+    assert len(rows) == GAPS_SHOWN < len(gaps.items)
+    for row, item in zip(rows, gaps.items, strict=False):
+        assert f'href="/id/{item.item.iri.removeprefix(BASE)}"' in row and f"status-{item.status}" in row
+        assert f">{item.linked_mjps}" in row and f"{item.best_similarity:.3f}" in row
+        assert item.best_mjp and f'href="/id/{item.best_mjp.iri.removeprefix(BASE)}"' in row
+        assert ('class="sample"' in row) == item.best_mjp.is_sample
+    assert "<td>blank</td>" in rows[0] and '<span class="kind">knowledge question</span>' in rows[0]
+    counts = gaps.counts()
+    assert f"<strong>blank</strong> ({counts['blank']})" in section(search_page, "gaps")
+    assert f"{len(gaps.items) - GAPS_SHOWN} more rows are in the CSV" in search_page
+
+
+def test_the_blank_spots_csv_holds_every_item(client: FlaskClient, kernteam_app: Flask, default_store: Store,
+                                              public_matcher: Any) -> None:
+    gaps = find_mission_gaps(default_store.view(PUBLIC), public_matcher.index, SETTINGS.gap_threshold)
+    table = read_csv(kernteam_app.test_client().get("/dashboard/gaps.csv"))
+    assert table[0] == ["rank", "kind", "iri", "label", "is_sample", "status", "linked_mjps", "linked_samples",
+                        "best_similarity", "best_mjp", "best_mjp_label", "best_mjp_is_sample", "threshold"]
+    assert len(table) - 1 == len(gaps.items)
+    first = gaps.items[0]
+    assert table[1][:7] == ["1", first.kind, first.item.iri, first.item.label, "False", first.status,
+                            str(first.linked_mjps)]
+    assert [row[5] for row in table[1:]] == [c.status for c in gaps.items]
+    assert any(row[11] == "True" for row in table[1:])  # best MJPs that are samples say so
+
+
+# --- overlaps -----------------------------------------------------------------------------------
+
+def test_overlapping_pairs_and_groups(search_page: str, default_store: Store, public_matcher: Any) -> None:
+    found = find_overlaps(default_store.view(PUBLIC), public_matcher.index, SETTINGS.overlap_threshold,
+                          public_matcher.explainer.concepts)
+    rows = table_rows(search_page, "overlaps-table")
+    assert len(rows) == len(found.pairs) > 0
+    first = rows[0]
+    assert "0.967" in first and first.count('class="sample"') >= 2
+    assert 'href="/id/programme/sample-mjp-04"' in first and 'href="/id/programme/sample-mjp-09"' in first
+    assert 'class="concept"' in first and '<span class="kind">mission</span>' in first
+    groups = section(search_page, "overlaps").split('<ol class="groups">', 1)[1].split("</ol>", 1)[0]
+    assert groups.count("<li>") == len(found.groups)
+
+
+def test_the_overlaps_csv(kernteam_app: Flask, default_store: Store, public_matcher: Any) -> None:
+    table = read_csv(kernteam_app.test_client().get("/dashboard/overlaps.csv"))
+    assert table[0] == ["rank", "group", "similarity", "first", "first_label", "first_is_sample", "second",
+                        "second_label", "second_is_sample", "shared_concepts", "shared_links"]
+    assert table[1][:4] == ["1", "1", "0.9673", BASE + "programme/sample-mjp-04"] and table[1][5] == "True"
+    assert "mission: Industrie" in table[1][10]
+    found = find_overlaps(default_store.view(PUBLIC), public_matcher.index, SETTINGS.overlap_threshold,
+                          public_matcher.explainer.concepts)
+    assert len(table) - 1 == len(found.pairs)
+
+
+# --- edition changes ----------------------------------------------------------------------------
+
+def test_changes_default_to_the_latest_past_edition_against_current(page: str, default_store: Store) -> None:
+    changes = section(page, "changes")
+    assert re.search(r'<option value="2025" selected>2025</option>', changes.split('id="edition-before"', 1)[1])
+    assert re.search(r'<option value="current" selected>current</option>', changes.split('id="edition-after"', 1)[1])
+    assert "From 2025 to current: 1 new, 1 dropped and 2 changed MJPs." in changes
+    new = changes.split('id="changes-new"', 1)[1].split("</div>", 1)[0]
+    assert 'href="/id/programme/sample-mjp-10"' in new and 'class="sample"' in new
+    assert 'href="/id/programme/sample-mjp-11"' in changes.split('id="changes-dropped"', 1)[1]
+    assert "<code>budget.total_eur</code>" in changes and 'rowspan="4"' in changes
+    diff = diff_editions(default_store.view(PUBLIC), "2025", "current")
+    moved = [c for c in diff.coverage if c.delta]
+    assert len(table_rows(changes, "mission-coverage-table")) == len(moved) > 0
+    assert f"For {len(moved)} of the {len(diff.coverage)} missions" in changes
+    assert 'href="/dashboard/edition-changes.csv?before=2025&amp;after=current"' in changes
+
+
+def test_changes_between_chosen_editions(client: FlaskClient) -> None:
+    changes = section(client.get("/dashboard?before=current&after=2025").get_data(as_text=True), "changes")
+    assert "From current to 2025: 1 new, 1 dropped" in changes
+    assert 'href="/id/programme/sample-mjp-11"' in changes.split('id="changes-new"', 1)[1].split("</div>", 1)[0]
+    assert 'href="/dashboard/mission-coverage.csv?before=current&amp;after=2025"' in changes
+
+
+def test_an_unknown_edition_is_404_with_the_known_names(client: FlaskClient) -> None:
+    for url in ("/dashboard?before=1999", "/dashboard/edition-changes.csv?after=1999"):
+        response = client.get(url)
+        assert response.status_code == 404 and response.mimetype == "application/problem+json"
+        assert "known: 2025, current" in response.get_json()["detail"]
+
+
+def test_the_edition_csvs(client: FlaskClient, default_store: Store) -> None:
+    diff = diff_editions(default_store.view(PUBLIC), "2025", "current")
+    changes = read_csv(client.get("/dashboard/edition-changes.csv"))
+    assert changes[0] == ["before_edition", "after_edition", "change", "iri", "label", "is_sample", "field", "before",
+                          "after"]
+    assert [row[2] for row in changes[1:]] == ["new", "dropped"] + ["changed"] * sum(len(c.changes) for c in diff.changed)
+    assert changes[1][:4] == ["2025", "current", "new", BASE + "programme/sample-mjp-10"] and changes[1][5] == "True"
+    total = next(row for row in changes if row[6] == "budget.total_eur")
+    assert total[7:] == ["21000000", "26000000"]
+    coverage = read_csv(client.get("/dashboard/mission-coverage.csv?before=current&after=2025"))
+    assert coverage[0] == ["before_edition", "after_edition", "mission", "label", "mjps_before", "mjps_after", "delta"]
+    assert len(coverage) - 1 == len(diff.coverage)
+    assert all(int(row[6]) == int(row[5]) - int(row[4]) for row in coverage[1:])
+
+
+# --- access levels ------------------------------------------------------------------------------
+
+def test_the_public_dashboard_never_shows_the_internal_draft(search_page: str, kernteam_page: str) -> None:
+    link = 'href="/id/programme/sample-draft-01"'
+    assert link not in search_page and "sample-draft-01" not in search_page
+    assert link in section(kernteam_page, "gaps") and link in section(kernteam_page, "changes")
+    assert link in section(kernteam_page, "overlaps")
+
+
+@pytest.mark.parametrize("name", ["gaps", "overlaps", "edition-changes"])
+def test_csvs_hold_the_draft_only_for_the_kernteam(kernteam_app: Flask, name: str) -> None:
+    client = kernteam_app.test_client()
+    assert DRAFT not in client.get(f"/dashboard/{name}.csv").get_data(as_text=True)
+    assert DRAFT in client.get(f"/dashboard/{name}.csv", headers=KERNTEAM).get_data(as_text=True)
+
+
+def test_the_kernteam_counts_the_draft_in_the_mission_coverage(kernteam_app: Flask, default_store: Store) -> None:
+    client = kernteam_app.test_client()
+    internal = diff_editions(default_store.view(INTERNAL), "2025", "current")
+    table = read_csv(client.get("/dashboard/mission-coverage.csv", headers=KERNTEAM))
+    industry = next(row for row in table if row[2] == BASE + "mission/ed-c-industrie")
+    assert int(industry[5]) == next(c.after for c in internal.coverage if c.iri == industry[2])
+    public = next(row for row in read_csv(client.get("/dashboard/mission-coverage.csv")) if row[2] == industry[2])
+    assert int(public[5]) == int(industry[5]) - 1
+
+
+def test_the_sections_are_in_dutch_too(kernteam_app: Flask) -> None:
+    page = kernteam_app.test_client().get("/dashboard?lang=nl", headers=KERNTEAM).get_data(as_text=True)
+    assert "Witte vlekken in de missies" in page and "<td>witte vlek</td>" in page
+    assert "Overlappende MJP&#39;s" in page and "Van 2025 naar huidig: 2 nieuwe" in page  # the draft counts

@@ -1,5 +1,5 @@
 """The OpenAPI 3.1 document (web/openapi.py, /api/openapi.json): complete for every /api route, built from the
-result dataclasses, every reference resolving."""
+result dataclasses (with what their to_dict() adds or leaves out), every reference resolving."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import pytest
 from flask import Flask
 
 from search.result import MatchResult
-from web.openapi import json_schema
+from web.openapi import Schemas, Serialised, json_schema
 
 
 @dataclass(frozen=True)
@@ -55,6 +55,41 @@ def test_dataclasses_become_json_schema_components() -> None:
     assert outer["properties"]["pair"]["prefixItems"] == [{"type": "string"}, {"type": "integer"}]
     assert components["Inner"]["description"] == "An inner thing."
     assert "description" not in outer  # no docstring: not the signature dataclasses makes up
+
+
+def test_what_to_dict_adds_or_leaves_out_is_described() -> None:
+    components: dict[str, Any] = {}
+    Schemas(components, {Inner: Serialised(adds={"size": int | None}, drops=("name",))}).of(Outer)
+    assert components["Inner"]["properties"] == {"size": {"anyOf": [{"type": "integer"}, {"type": "null"}]}}
+    assert components["Inner"]["required"] == ["size"]
+
+
+def test_two_dataclasses_with_one_name_get_their_own_schemas() -> None:
+    from kg.entity import Link as EntityLink
+
+    @dataclass(frozen=True)
+    class Link:
+        target: Inner
+
+    components: dict[str, Any] = {}
+    schemas = Schemas(components)
+    assert schemas.of(EntityLink) == {"$ref": "#/components/schemas/Link"}
+    assert schemas.of(Link) == {"$ref": "#/components/schemas/Test_openapiLink"}
+    assert schemas.of(Link) == {"$ref": "#/components/schemas/Test_openapiLink"}  # once
+    assert set(components["Test_openapiLink"]["properties"]) == {"target"}
+    assert "target" not in components["Link"]["properties"]
+
+
+def test_the_analytics_are_described(document: dict[str, Any]) -> None:
+    schemas = document["components"]["schemas"]
+    assert {"MissionGaps", "Overlaps", "PlanGaps", "EditionDiff", "EditionsAnswer"} <= set(schemas)
+    coverage = schemas["Coverage"]["properties"]
+    assert {"status", "is_linked", "is_similar"} <= set(coverage) and "threshold" not in coverage
+    assert "delta" in schemas["EditionsCoverage"]["properties"] and "relation" in schemas["OverlapsLink"]["properties"]
+    gaps = document["paths"]["/api/gaps"]["get"]
+    assert {p["name"] for p in gaps["parameters"]} == {"kind", "top", "threshold"}
+    assert set(document["paths"]["/api/plan-gaps"]) == {"get", "post"}
+    assert "404" in document["paths"]["/api/editions/diff"]["get"]["responses"]
 
 
 def test_document_is_openapi_3_1_with_a_server(document: dict[str, Any]) -> None:

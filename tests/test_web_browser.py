@@ -1,6 +1,7 @@
 """The web interface end to end in a real headless browser (Debian's chromium driven by Playwright), on the real
 server (gunicorn) with search on the default data: paste a Dutch proposal and read the explained hits, open an
-entity page, see the dashboard heatmap, switch the language, use the keyboard. Saves screenshots for the README."""
+entity page, see the dashboard heatmap and blank spots, switch the language, use the keyboard. Saves screenshots
+for the README."""
 
 from __future__ import annotations
 
@@ -140,7 +141,8 @@ def test_an_entity_page_from_a_hit(page: tuple[sync_api.Page, Watch], search_ser
     assert "/id/" in page_.url
 
 
-def test_the_dashboard_shows_the_heatmap_and_the_bar_chart(page: tuple[sync_api.Page, Watch], search_server: str) -> None:
+def test_the_dashboard_shows_the_heatmap_the_bar_chart_and_the_blank_spots(page: tuple[sync_api.Page, Watch],
+                                                                           search_server: str) -> None:
     page_, _ = page
     page_.goto(f"{search_server}/dashboard", wait_until="load")
     heatmap = page_.locator("table.heatmap")
@@ -153,6 +155,18 @@ def test_the_dashboard_shows_the_heatmap_and_the_bar_chart(page: tuple[sync_api.
     with page_.expect_download() as download:
         page_.locator('a[href="/dashboard/theme-cluster.csv"]').click()
     assert download.value.suggested_filename == "missiekompas-theme-cluster.csv"
+
+    # The blank spots of the missions: ranked, linked, samples marked; the table continues in the CSV.
+    page_.get_by_role("navigation", name="Sections").get_by_role("link", name="Blank spots in the missions").click()
+    gaps = page_.locator("#gaps-table")
+    gaps.wait_for(state="visible")
+    rows = gaps.locator("tbody tr")
+    assert rows.count() == 25
+    assert rows.first.locator("td").nth(2).inner_text() == "blank"
+    assert rows.first.locator('th a[href^="/id/"]').count() == 1
+    assert gaps.locator(".sample").count() >= 1
+    assert page_.locator("#overlaps-table tbody tr").count() >= 1
+    screenshot(page_, "dashboard-gaps", "#gaps", height=1250)
 
 
 def test_switching_the_language(page: tuple[sync_api.Page, Watch], search_server: str) -> None:

@@ -7,10 +7,12 @@ import logging
 from flask import Flask, Response, json
 from werkzeug.exceptions import HTTPException
 
+from kg.editions import UnknownEdition
 from kg.endpoint import QueryRejected
 from kg.errors import DataFileError, InvalidRecord, KgError, QueryError, StoreError
 from kg.worker import QueryTimeout
 from search.embedder import ModelUnavailable
+from search.plan_gaps import UnknownProgramme
 
 log = logging.getLogger("missiekompas.web")
 
@@ -52,6 +54,8 @@ STATUS: list[tuple[type[Exception], int, str]] = [
     (Unauthorized, 401, "Unauthorized"),
     (Forbidden, 403, "Forbidden"),
     (NotFound, 404, "Not Found"),
+    (UnknownEdition, 404, "Not Found"),
+    (UnknownProgramme, 404, "Not Found"),
     (BadRequest, 400, "Bad Request"),
     (UnsupportedMediaType, 415, "Unsupported Media Type"),
     (PayloadTooLarge, 413, "Content Too Large"),

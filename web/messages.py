@@ -199,8 +199,10 @@ MESSAGES: dict[str, dict[str, str]] = {
     # the dashboard
     "dashboard.heading": _both("Dashboard voor het Kernteam", "Kernteam dashboard"),
     "dashboard.intro": _both(
-        "Het MJP-portfolio per thema en cluster, kennisvragen per cluster en budgetten, uit de graaf.",
-        "The MJP portfolio by theme and cluster, knowledge questions by cluster and budgets, from the graph."),
+        "Het MJP-portfolio per thema en cluster, kennisvragen per cluster, budgetten, witte vlekken in de missies, "
+        "overlappende MJP's en wat er tussen edities veranderde, uit de graaf.",
+        "The MJP portfolio by theme and cluster, knowledge questions by cluster, budgets, blank spots in the missions, "
+        "overlapping MJPs and what changed between editions, from the graph."),
     "dashboard.samples": _both("{samples} van de {mjps} MJP's zijn voorbeelden: de echte portfolio (Bijlage B) is niet openbaar.",
                                "{samples} of the {mjps} MJPs are samples: the real portfolio (Bijlage B) is not public."),
     "dashboard.sections": _both("Onderdelen", "Sections"),
@@ -233,7 +235,80 @@ MESSAGES: dict[str, dict[str, str]] = {
     "budget.public": _both("Publiek", "Public"),
     "budget.private": _both("Privaat", "Private"),
     "budget.committed": _both("Toegezegd", "Committed"),
-    "dashboard.gaps": _both("Witte vlekken", "Blank spots"),
+    "dashboard.gaps": _both("Witte vlekken in de missies", "Blank spots in the missions"),
     "dashboard.overlaps": _both("Overlap", "Overlaps"),
     "dashboard.changes": _both("Veranderingen tussen edities", "Changes between editions"),
+    # the dashboard: blank spots, overlaps, edition changes
+    "dashboard.needs_search": _both(
+        "Witte vlekken en overlap hebben de zoekindex nodig, en die is op deze server niet beschikbaar (geen model of "
+        "index). De figuren en de veranderingen tussen edities komen rechtstreeks uit de graaf.",
+        "Blank spots and overlaps need the search index, which is not available on this server (no model or index). "
+        "The figures and the changes between editions come straight from the graph."),
+    "dashboard.gaps_help": _both(
+        "Elke missie, MMIP en missievraag: hoeveel van de {mjps} MJP's ernaar verwijzen, en de hoogste gelijkenis van "
+        "een MJP-tekst ermee (drempel {threshold}). Minst gekoppeld eerst, dan laagste gelijkenis.",
+        "Every mission, MMIP and mission question: how many of the {mjps} MJPs link to it, and the highest similarity "
+        "of any MJP text to it (threshold {threshold}). Fewest links first, then lowest similarity."),
+    "dashboard.gaps_samples": _both(
+        "{samples} van de {mjps} MJP's zijn voorbeelden; hun koppelingen en teksten tellen mee.",
+        "{samples} of the {mjps} MJPs are samples; their links and texts count."),
+    "dashboard.gaps_caption": _both("Witte vlekken: de eerste {shown} van {total}",
+                                    "Blank spots: the first {shown} of {total}"),
+    "dashboard.gaps_more": _both("Nog {count} regels staan in de CSV.", "{count} more rows are in the CSV."),
+    "dashboard.gaps_item": _both("Missie, MMIP of vraag", "Mission, MMIP or question"),
+    "dashboard.status": _both("Status", "Status"),
+    "dashboard.linked_mjps": _both("Gekoppelde MJP's", "Linked MJPs"),
+    "dashboard.best_similarity": _both("Hoogste gelijkenis", "Best similarity"),
+    "dashboard.closest_mjp": _both("Dichtstbijzijnde MJP", "Closest MJP"),
+    "gaps.status.blank": _both("witte vlek", "blank"),
+    "gaps.status.blank.help": _both("geen MJP gekoppeld en geen MJP-tekst haalt de drempel",
+                                    "no MJP linked and no MJP text reaches the threshold"),
+    "gaps.status.unlinked": _both("niet gekoppeld", "unlinked"),
+    "gaps.status.unlinked.help": _both("een MJP-tekst haalt de drempel maar er is geen koppeling: mist er een?",
+                                       "an MJP text reaches the threshold but nothing is linked: is a link missing?"),
+    "gaps.status.weak": _both("zwak", "weak"),
+    "gaps.status.weak.help": _both("gekoppeld, maar geen MJP-tekst haalt de drempel",
+                                   "linked, but no MJP text reaches the threshold"),
+    "gaps.status.covered": _both("gedekt", "covered"),
+    "gaps.status.covered.help": _both("gekoppeld en een MJP-tekst haalt de drempel",
+                                      "linked, and an MJP text reaches the threshold"),
+    "dashboard.overlaps_help": _both(
+        "{pairs} paren van de {mjps} MJP's waarvan de doelen als geheel de drempel {threshold} halen, meest gelijk "
+        "eerst, met de begrippen die beide teksten noemen en de koppelingen die ze delen.",
+        "{pairs} pairs of the {mjps} MJPs whose aims as a whole reach the threshold {threshold}, most similar first, "
+        "with the concepts both texts mention and the links they share."),
+    "dashboard.overlaps_caption": _both("Overlappende MJP's", "Overlapping MJPs"),
+    "dashboard.no_overlaps": _both("Geen paar MJP's haalt de drempel.", "No pair of MJPs reaches the threshold."),
+    "dashboard.mjp": _both("MJP", "MJP"),
+    "dashboard.similarity": _both("Gelijkenis", "Similarity"),
+    "dashboard.shared_links": _both("Gedeelde koppelingen", "Shared links"),
+    "dashboard.groups": _both("Groepen", "Groups"),
+    "dashboard.groups_help": _both("MJP's die via overlappende paren samenhangen: kandidaten om samen te brengen.",
+                                   "MJPs connected through overlapping pairs: candidates to bring together."),
+    "dashboard.group_size": _both("paren: {pairs}; hoogste gelijkenis {similarity}",
+                                  "pairs: {pairs}; best similarity {similarity}"),
+    "dashboard.edition_before": _both("Eerdere editie", "Earlier edition"),
+    "dashboard.edition_after": _both("Latere editie", "Later edition"),
+    "dashboard.edition_current": _both("huidig", "current"),
+    "dashboard.compare": _both("Vergelijk", "Compare"),
+    "dashboard.no_past_edition": _both(
+        "Er is nog geen eerdere editie om mee te vergelijken (een editie staat in data/editions/<naam>/).",
+        "There is no past edition to compare with yet (an edition lives in data/editions/<name>/)."),
+    "dashboard.changes_help": _both(
+        "Van {before} naar {after}: {new} nieuwe, {dropped} vervallen en {changed} gewijzigde MJP's.",
+        "From {before} to {after}: {new} new, {dropped} dropped and {changed} changed MJPs."),
+    "dashboard.changes_new": _both("Nieuwe MJP's", "New MJPs"),
+    "dashboard.changes_dropped": _both("Vervallen MJP's", "Dropped MJPs"),
+    "dashboard.changes_changed": _both("Gewijzigde MJP's", "Changed MJPs"),
+    "dashboard.changes_caption": _both("Gewijzigde velden van {before} naar {after}",
+                                       "Changed fields from {before} to {after}"),
+    "dashboard.none": _both("Geen.", "None."),
+    "dashboard.field": _both("Veld", "Field"),
+    "dashboard.mission_coverage": _both("MJP's per missie", "MJPs per mission"),
+    "dashboard.mission_coverage_help": _both(
+        "Bij {moved} van de {missions} missies veranderde het aantal MJP's; de CSV heeft ze allemaal.",
+        "For {moved} of the {missions} missions the number of MJPs changed; the CSV has them all."),
+    "dashboard.mission_coverage_caption": _both("MJP's per missie in {before} en {after}",
+                                                "MJPs per mission in {before} and {after}"),
+    "dashboard.delta": _both("Verschil", "Change"),
 }

@@ -6,6 +6,7 @@ from __future__ import annotations
 import dataclasses
 import types
 import typing
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -45,39 +46,74 @@ class Operation:
     errors: tuple[int, ...] = ()
 
 
+@dataclass(frozen=True)
+class Serialised:
+    """How a dataclass's own to_dict() differs from its fields: the properties it adds (name -> Python type)
+    and the fields it leaves out."""
+
+    adds: dict[str, Any] = field(default_factory=dict)
+    drops: tuple[str, ...] = ()
+
+
+class Schemas:
+    """The JSON Schema components of one document, as they are built: a dataclass goes in once under its name
+    (two dataclasses with one __name__, say kg.entity.Link and search.overlaps.Link, get their module's name in
+    front) and refers to the others by $ref."""
+
+    def __init__(self, components: dict[str, Any], serialised: Mapping[type, Serialised] | None = None) -> None:
+        self.components = components
+        self.serialised = serialised or {}
+        self._names: dict[type, str] = {}
+
+    def of(self, tp: Any) -> dict[str, Any]:
+        """JSON Schema for a Python type."""
+        if dataclasses.is_dataclass(tp) and isinstance(tp, type):
+            return {"$ref": f"#/components/schemas/{self._component(tp)}"}
+        simple = {str: "string", bool: "boolean", int: "integer", float: "number", type(None): "null"}
+        if tp in simple:
+            return {"type": simple[tp]}
+        if tp is bytes:
+            return {"type": "string", "format": "binary"}
+        if tp is Any or tp is object:
+            return {}
+        origin, args = typing.get_origin(tp), typing.get_args(tp)
+        if origin in (typing.Union, types.UnionType):
+            return {"anyOf": [self.of(a) for a in args]}
+        if origin in (tuple, list):
+            if origin is tuple and args and args[-1] is not Ellipsis:
+                return {"type": "array", "prefixItems": [self.of(a) for a in args], "items": False}
+            return {"type": "array", "items": self.of(args[0]) if args else {}}
+        if origin is dict:
+            return {"type": "object", "additionalProperties": self.of(args[1]) if args else {}}
+        raise TypeError(f"no JSON Schema for {tp!r}")
+
+    def _component(self, tp: type) -> str:
+        if tp in self._names:
+            return self._names[tp]
+        name = tp.__name__
+        if name in self.components:
+            name = tp.__module__.rsplit(".", 1)[-1].capitalize() + name
+        self._names[tp] = name
+        self.components[name] = {}  # placeholder: a dataclass that refers to itself stops here
+        shape = self.serialised.get(tp, Serialised())
+        hints = typing.get_type_hints(tp)
+        fields_ = [f for f in dataclasses.fields(tp) if f.name not in shape.drops]
+        properties = {f.name: self.of(hints[f.name]) for f in fields_}
+        properties.update({name_: self.of(added) for name_, added in shape.adds.items()})
+        required = [f.name for f in fields_ if f.default is dataclasses.MISSING
+                    and f.default_factory is dataclasses.MISSING]
+        self.components[name] = {
+            "type": "object",
+            **({"description": _description(tp)} if _description(tp) else {}),
+            "properties": properties,
+            "required": [*required, *shape.adds],
+        }
+        return name
+
+
 def json_schema(tp: Any, components: dict[str, Any]) -> dict[str, Any]:
     """JSON Schema for a Python type; dataclasses go to `components` once and are referred to."""
-    if dataclasses.is_dataclass(tp) and isinstance(tp, type):
-        name = tp.__name__
-        if name not in components:
-            components[name] = {}  # placeholder: a dataclass that refers to itself stops here
-            hints = typing.get_type_hints(tp)
-            fields_ = dataclasses.fields(tp)
-            components[name] = {
-                "type": "object",
-                **({"description": _description(tp)} if _description(tp) else {}),
-                "properties": {f.name: json_schema(hints[f.name], components) for f in fields_},
-                "required": [f.name for f in fields_ if f.default is dataclasses.MISSING
-                             and f.default_factory is dataclasses.MISSING],
-            }
-        return {"$ref": f"#/components/schemas/{name}"}
-    simple = {str: "string", bool: "boolean", int: "integer", float: "number", type(None): "null"}
-    if tp in simple:
-        return {"type": simple[tp]}
-    if tp is bytes:
-        return {"type": "string", "format": "binary"}
-    if tp is Any or tp is object:
-        return {}
-    origin, args = typing.get_origin(tp), typing.get_args(tp)
-    if origin in (typing.Union, types.UnionType):
-        return {"anyOf": [json_schema(a, components) for a in args]}
-    if origin in (tuple, list):
-        if origin is tuple and args and args[-1] is not Ellipsis:
-            return {"type": "array", "prefixItems": [json_schema(a, components) for a in args], "items": False}
-        return {"type": "array", "items": json_schema(args[0], components) if args else {}}
-    if origin is dict:
-        return {"type": "object", "additionalProperties": json_schema(args[1], components) if args else {}}
-    raise TypeError(f"no JSON Schema for {tp!r}")
+    return Schemas(components).of(tp)
 
 
 def _description(tp: type) -> str:
@@ -86,16 +122,16 @@ def _description(tp: type) -> str:
     return "" if not doc or doc.startswith(f"{tp.__name__}(") else doc.splitlines()[0]
 
 
-def _response_schema(op: Operation, components: dict[str, Any]) -> dict[str, Any]:
-    schema = json_schema(op.response, components)
+def _response_schema(op: Operation, schemas: Schemas) -> dict[str, Any]:
+    schema = schemas.of(op.response)
     if not op.response_extra:
         return schema
-    extra = {name: json_schema(tp, components) for name, tp in op.response_extra.items()}
+    extra = {name: schemas.of(tp) for name, tp in op.response_extra.items()}
     return {"allOf": [schema, {"type": "object", "properties": extra, "required": list(extra)}]}
 
 
-def _parameter(param: Param, components: dict[str, Any]) -> dict[str, Any]:
-    schema = json_schema(param.schema, components)
+def _parameter(param: Param, schemas: Schemas) -> dict[str, Any]:
+    schema = schemas.of(param.schema)
     if param.repeated:
         schema = {"type": "array", "items": schema}
     out: dict[str, Any] = {"name": param.name, "in": param.where, "description": param.description,
@@ -105,28 +141,30 @@ def _parameter(param: Param, components: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def _operation(op: Operation, components: dict[str, Any]) -> dict[str, Any]:
+def _operation(op: Operation, schemas: Schemas) -> dict[str, Any]:
     responses: dict[str, Any] = {"200": {"description": "OK", "content": {
-        "application/json": {"schema": _response_schema(op, components)}}}}
+        "application/json": {"schema": _response_schema(op, schemas)}}}}
     for status in op.errors:
         responses[str(status)] = {"description": ERROR_TEXT.get(status, "Error"),
                                   "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}}
     out: dict[str, Any] = {"operationId": op.operation_id, "summary": op.summary, "description": op.description,
                            "responses": responses}
     if op.params:
-        out["parameters"] = [_parameter(p, components) for p in op.params]
+        out["parameters"] = [_parameter(p, schemas) for p in op.params]
     if op.body:
         out["requestBody"] = {"required": True, "content": {
-            media: {"schema": json_schema(tp, components)} for media, tp in op.body.items()}}
+            media: {"schema": schemas.of(tp)} for media, tp in op.body.items()}}
     return out
 
 
 def openapi_document(operations: tuple[Operation, ...], *, title: str, version: str, description: str,
-                     server: str) -> dict[str, Any]:
+                     server: str, serialised: Mapping[type, Serialised] | None = None) -> dict[str, Any]:
+    """The document; `serialised` says where a result's to_dict() differs from its dataclass fields."""
     components: dict[str, Any] = {"Problem": PROBLEM}
+    schemas = Schemas(components, serialised)
     paths: dict[str, dict[str, Any]] = {}
     for op in operations:
-        paths.setdefault(op.path, {})[op.method.lower()] = _operation(op, components)
+        paths.setdefault(op.path, {})[op.method.lower()] = _operation(op, schemas)
     return {
         "openapi": OPENAPI_VERSION,
         "info": {"title": title, "version": version, "description": description,
