@@ -25,6 +25,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.extensions["missiekompas"] = Services(settings)
 
     from web.api import api
+    from web.api_analytics import api_analytics
     from web.browse import browse
     from web.dashboard import dashboard
     from web.graph_store import graph_store
@@ -33,7 +34,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     from web.match_page import match_page
     from web.sparql import sparql
 
-    for blueprint in (sparql, linked_data, graph_store, match_page, browse, dashboard, api, login):
+    for blueprint in (sparql, linked_data, graph_store, match_page, browse, dashboard, api, api_analytics, login):
         app.register_blueprint(blueprint)
     register_error_handlers(app)
     register_i18n(app)
