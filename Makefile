@@ -46,16 +46,23 @@ run: $(STORE) $(INDEX) ## set up what is missing, then serve on http://$${MK_HOS
 test: $(STAMP) ## run the test suite
 	$(PY) -m pytest -q
 
-lint: $(STAMP) ## ruff and the import contract (web -> search -> kg -> ontology)
+lint: $(STAMP) ## ruff, the import contract (web -> search -> kg -> ontology), then `make audit`
 	$(VENV)/bin/ruff check ontology kg search web tests bench
 	$(VENV)/bin/lint-imports
+	@$(MAKE) --no-print-directory audit
 
-bench: $(STAMP) $(MODEL) ## graph, SPARQL-over-HTTP, search quality and speed, FAISS benchmarks (prints tables)
-	$(PY) bench/bench_graph.py
-	$(PY) bench/bench_http.py
-	$(PY) bench/eval_search.py
-	$(PY) bench/bench_search.py
-	$(PY) bench/bench_faiss.py
+# pip-audit of every package requirements.txt installed in .venv (the pins and what they pull in),
+# against PyPI's advisory data. --strict: a package it cannot look up fails the audit, so an
+# unreachable PyPI says so instead of passing silently.
+audit: $(STAMP) ## known vulnerabilities in the installed requirements (pip-audit; needs PyPI's JSON API)
+	@if out=$$($(VENV)/bin/pip-audit --strict --skip-editable --progress-spinner off 2>&1); then echo "$$out"; \
+	elif grep -qE "could not be audited|ConnectionError|Max retries exceeded" <<< "$$out"; then echo "$$out"; \
+	  echo "audit: NOT DONE: pip-audit could not read PyPI's vulnerability data (the ERROR above: no network," \
+	       "or no per-release JSON at pypi.org); the dependencies were not checked" >&2; exit 2; \
+	else echo "$$out"; echo "audit: FAILED: known vulnerabilities in the requirements (above)" >&2; exit 1; fi
+
+bench: $(INDEX) ## every benchmark and a 60 s load test, then one summary table (BENCH_ARGS=--quick: a smoke run)
+	$(PY) bench/run_all.py $(BENCH_ARGS)
 
 vendor-yasgui: ## refresh the vendored YASGUI build from npm (needs npm; the result is committed)
 	tmp=$$(mktemp -d) && (cd $$tmp && npm pack --silent @zazuko/yasgui@4.6.2 >/dev/null && tar xzf *.tgz) && \
@@ -64,4 +71,4 @@ vendor-yasgui: ## refresh the vendored YASGUI build from npm (needs npm; the res
 clean: ## remove the built store (the data files stay)
 	rm -rf .build
 
-.PHONY: help install build model index run test lint bench vendor-yasgui clean
+.PHONY: help install build model index run test lint audit bench vendor-yasgui clean
