@@ -20,7 +20,7 @@ from kg.forget import forget_person
 from kg.formats import RDF_FORMATS, RESULTS_FORMATS, rdf_format
 from kg.queries import named_query, query_names
 from kg.settings import Settings, load_settings
-from kg.sparql_text import query_form
+from kg.sparql_text import check_complexity, query_form
 from kg.stats import compute_stats, format_stats
 from kg.store import open_store
 
@@ -192,6 +192,7 @@ def _query(args: argparse.Namespace, settings: Settings) -> int:
             sparql = Path(args.file).read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError) as exc:
             raise KgError(f"cannot read query file {args.file}: {exc}") from exc
+    check_complexity(sparql)  # the parser would crash this process rather than refuse
     store = open_store(settings)
     form = query_form(sparql)
     fmt = args.format

@@ -9,7 +9,7 @@ from kg.errors import KgError, QueryError
 from kg.execute import QueryRequest, execute
 from kg.formats import RDF_FORMATS, RESULTS_FORMATS
 from kg.results import Serialized
-from kg.sparql_text import UpdateDataset, apply_update_dataset, clear_silently, outbound_calls
+from kg.sparql_text import UpdateDataset, apply_update_dataset, check_complexity, clear_silently, outbound_calls
 from kg.store import OxigraphStore, Store, View
 from kg.worker import WorkerPool
 
@@ -35,6 +35,11 @@ class QueryService:
         self.limits = limits
         self._pool = WorkerPool(workers) if isinstance(store, OxigraphStore) else None
 
+    def check(self, text: str) -> None:
+        """What every query and update passes before it reaches the parser."""
+        check_complexity(text)
+        self.check_outbound(text)
+
     def check_outbound(self, text: str) -> None:
         for target in outbound_calls(text):
             if not any(target.startswith(prefix) for prefix in self.limits.outbound_allow):
@@ -43,7 +48,7 @@ class QueryService:
 
     def query(self, request: QueryRequest, fmt: str, audience: str = PUBLIC) -> Serialized:
         """Answer from the audience's view only (kg.access): a public query cannot see internal data."""
-        self.check_outbound(request.query)
+        self.check(request.query)
         view = self.store.view(audience)
         if self._pool is not None and isinstance(view, View) and view.path is not None:
             return self._pool.run(view.path, request, fmt, self.limits.max_rows, self.limits.timeout_s)
@@ -55,7 +60,7 @@ class QueryService:
         return Serialized(view.query_to(request.query, fmt), media)
 
     def update(self, text: str, dataset: UpdateDataset, base_iri: str | None = None) -> None:
-        self.check_outbound(text)
+        self.check(text)
         self.store.update(clear_silently(apply_update_dataset(text, dataset)), base_iri)
 
     def close(self) -> None:

@@ -42,3 +42,7 @@ class QueryError(KgError):
 
 class StoreError(KgError):
     """The store cannot be opened, read or written."""
+
+
+class UnsupportedResultFormat(KgError):
+    """The answer exists, but the asked format cannot express it (406 over HTTP)."""

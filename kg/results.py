@@ -13,6 +13,7 @@ from xml.sax.saxutils import escape, quoteattr
 
 import pyoxigraph as ox
 
+from kg.errors import UnsupportedResultFormat
 from kg.formats import rdf_format, results_format
 
 XSD = "http://www.w3.org/2001/XMLSchema#"
@@ -35,7 +36,8 @@ def serialize_solutions(variables: Sequence[str], rows: Iterable[ox.QuerySolutio
                         max_rows: int) -> Serialized:
     taken = list(islice(rows, max_rows + 1))
     truncated = len(taken) > max_rows
-    values = [[row[v] for v in variables] for row in taken[:max_rows]]
+    positions = range(len(variables))  # by position: a lookup by name costs a search per value
+    values = [[row[i] for i in positions] for row in taken[:max_rows]]
     writer = {"json": _json, "xml": _xml, "csv": _csv, "tsv": _tsv}[results_format(fmt).name]
     return Serialized(writer(list(variables), values), _media(fmt), truncated)
 
@@ -54,7 +56,11 @@ def serialize_boolean(value: bool, fmt: str) -> Serialized:
 def serialize_triples(triples: Iterable[ox.Triple], fmt: str, max_rows: int) -> Serialized:
     taken = list(islice(triples, max_rows + 1))
     spec = rdf_format(fmt)
-    body = ox.serialize(taken[:max_rows], format=spec.ox_format) or b""
+    try:
+        body = ox.serialize(taken[:max_rows], format=spec.ox_format) or b""
+    except (OSError, ValueError) as exc:  # e.g. RDF 1.2 triple terms, which JSON-LD cannot hold
+        raise UnsupportedResultFormat(f"the result cannot be written as {spec.media_type}: {exc}; "
+                                      "ask for Turtle or N-Triples instead") from exc
     return Serialized(body, spec.media_type, len(taken) > max_rows)
 
 

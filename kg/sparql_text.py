@@ -34,6 +34,31 @@ def mask(text: str) -> str:
     return _MASK.sub(lambda m: " " * len(m.group(0)), text)
 
 
+MAX_NESTING = 200  # groups, brackets and parentheses inside each other
+MAX_OPERATORS = 1_000  # path and expression operators in one request
+_OPERATOR = re.compile(r"&&|\|\||[/|^+*!]")
+
+
+def check_complexity(sparql: str) -> None:
+    """Refuse what would overflow the SPARQL parser's stack (it recurses per nesting level and per
+    operator in a chain): thousands of nested groups, a path of thousands of steps. Real queries
+    stay far below both limits."""
+    masked = mask(sparql)
+    depth = deepest = 0
+    for char in masked:
+        if char in "{([":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif char in "})]":
+            depth -= 1
+    if deepest > MAX_NESTING:
+        raise QueryError(f"the request nests groups or brackets {deepest} deep; at most {MAX_NESTING} are allowed")
+    operators = len(_OPERATOR.findall(masked))
+    if operators > MAX_OPERATORS:
+        raise QueryError(f"the request chains {operators} path or expression operators; at most {MAX_OPERATORS} "
+                         "are allowed")
+
+
 def query_form(sparql: str) -> str:
     """SELECT, ASK, CONSTRUCT or DESCRIBE: the first form keyword outside comments, IRIs and strings."""
     match = _FORM.search(mask(sparql))

@@ -8,7 +8,7 @@ from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
 
-from kg.errors import KgError, QueryError, StoreError
+from kg.errors import KgError, QueryError, StoreError, UnsupportedResultFormat
 from kg.execute import QueryRequest, execute
 from kg.results import Serialized
 
@@ -34,6 +34,8 @@ def _serve(conn: Connection) -> None:
             conn.send(("ok", execute(store, request, fmt, max_rows)))
         except QueryError as exc:
             conn.send(("query", str(exc)))
+        except UnsupportedResultFormat as exc:
+            conn.send(("format", str(exc)))
         except (StoreError, OSError) as exc:
             conn.send(("store", str(exc)))
         except Exception as exc:  # noqa: BLE001 - the worker must answer and live on, whatever broke
@@ -85,6 +87,8 @@ class WorkerPool:
             self._idle.put(worker)
         if kind == "query":
             raise QueryError(payload)
+        if kind == "format":
+            raise UnsupportedResultFormat(payload)
         if kind == "store":
             raise StoreError(payload)
         return payload

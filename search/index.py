@@ -72,11 +72,21 @@ class SearchIndex:
 
 
 def _swap_in(fresh: Path, folder: Path) -> None:
-    old = folder.with_name(f".{folder.name}.old-{time.time_ns()}")
-    if folder.exists():
-        folder.rename(old)
-    fresh.rename(folder)
-    shutil.rmtree(old, ignore_errors=True)
+    """`folder` is a symbolic link to a versioned folder: the new version goes live with one atomic
+    rename of the link, so a crash at any moment leaves a whole index (the old or the new one). The
+    previous version stays for readers still loading it; older ones are removed."""
+    version = folder.with_name(f"{folder.name}-{time.time_ns()}")
+    fresh.rename(version)
+    previous = folder.resolve().name if folder.is_symlink() else ""
+    if folder.exists() and not folder.is_symlink():  # written before indexes were versioned
+        folder.rename(folder.with_name(f"{folder.name}-{time.time_ns()}-legacy"))
+    link = folder.with_name(f".{folder.name}.link-{os.getpid()}")
+    link.unlink(missing_ok=True)
+    link.symlink_to(version.name)
+    os.replace(link, folder)
+    for old in folder.parent.glob(f"{folder.name}-*"):
+        if old.name not in (version.name, previous) and old.is_dir() and not old.is_symlink():
+            shutil.rmtree(old, ignore_errors=True)
 
 
 def read_manifest(folder: Path) -> dict[str, object] | None:
@@ -139,6 +149,8 @@ def known_vectors(root: Path, model: str) -> dict[str, np.ndarray]:
     known: dict[str, np.ndarray] = {}
     for manifest_path in root.glob(f"*/{MANIFEST}"):
         folder = manifest_path.parent
+        if not folder.is_symlink() and folder.name.rsplit("-", 1)[-1].isdigit():
+            continue  # a version folder: read through its audience's link instead
         manifest = read_manifest(folder)
         if not manifest or manifest.get("model") != model or manifest.get("format") != FORMAT_VERSION:
             continue

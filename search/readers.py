@@ -6,6 +6,7 @@ Every refusal is a ProposalUnreadable whose message says, in plain words, what i
 from __future__ import annotations
 
 import zipfile
+import zlib
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -105,7 +106,7 @@ def _open_pdf(path: Path) -> PdfReader:
             raise ProposalUnreadable("this PDF is password-protected: remove the password and try again")
     except DependencyError as exc:
         raise ProposalUnreadable("this PDF is encrypted in a way that cannot be read here: save an unencrypted copy") from exc
-    except (PyPdfError, ValueError, KeyError, TypeError, OSError) as exc:
+    except (PyPdfError, ValueError, KeyError, TypeError, OSError, AttributeError, IndexError, RecursionError) as exc:
         raise ProposalUnreadable("this PDF cannot be read (the file seems damaged)") from exc
     return reader
 
@@ -118,7 +119,7 @@ def _read_pdf(path: Path) -> str:
         pages = [page.extract_text() or "" for page in reader.pages]
     except DependencyError as exc:
         raise ProposalUnreadable("this PDF is encrypted in a way that cannot be read here: save an unencrypted copy") from exc
-    except (PyPdfError, ValueError, KeyError, TypeError, OSError, RecursionError) as exc:
+    except (PyPdfError, ValueError, KeyError, TypeError, OSError, AttributeError, IndexError, RecursionError) as exc:
         raise ProposalUnreadable("this PDF cannot be read (the file seems damaged)") from exc
     text = "\n\n".join(page.strip() for page in pages if page.strip())
     if not text:
@@ -143,6 +144,26 @@ def _check_docx_zip(path: Path) -> None:
         )
     if "word/document.xml" not in {member.filename for member in members}:
         raise ProposalUnreadable("this .docx file is damaged or is not a Word document")
+    _unpack_within_limit(path)
+
+
+def _unpack_within_limit(path: Path) -> None:
+    """Unpack every member in small pieces, counting the real bytes: a zip that understates its sizes
+    is stopped at the limit with little memory, and a damaged member (bad data, CRC, an unknown or
+    encrypted compression) is refused here rather than deep inside the Word reader."""
+    total = 0
+    try:
+        with zipfile.ZipFile(path) as archive:
+            for member in archive.infolist():
+                with archive.open(member) as stream:
+                    while piece := stream.read(1 << 20):
+                        total += len(piece)
+                        if total > MAX_DOCX_UNZIPPED_BYTES:
+                            raise ProposalUnreadable(
+                                f"this .docx file unpacks to more than {_megabytes(MAX_DOCX_UNZIPPED_BYTES)} (more than "
+                                "its own table of contents says); it may be damaged or malicious")
+    except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError, RuntimeError, OSError, ValueError) as exc:
+        raise ProposalUnreadable("this .docx file is damaged or is not a Word document") from exc
 
 
 def _cell_texts(cell: _Cell, seen: set[object]) -> list[str]:
@@ -176,7 +197,8 @@ def _read_docx(path: Path) -> str:
         parts: list[str] = []
         for item in document.iter_inner_content():
             parts.extend(_table_texts(item, set()) if isinstance(item, Table) else [item.text])
-    except (PackageNotFoundError, zipfile.BadZipFile, KeyError, ValueError, OSError, SyntaxError) as exc:  # lxml: SyntaxError
+    except (PackageNotFoundError, zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError, RuntimeError, KeyError,
+            ValueError, OSError, SyntaxError) as exc:  # lxml: SyntaxError
         raise ProposalUnreadable("this .docx file is damaged or is not a Word document") from exc
     text = "\n".join(part.strip() for part in parts if part.strip())
     if not text:

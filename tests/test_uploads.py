@@ -234,16 +234,14 @@ REFUSED = [
     ("truncated-pdf", "proposal.pdf", 400, "this PDF cannot be read", UNREADABLE_NL),
     ("pdf-bomb", "proposal.pdf", 400, "this PDF cannot be read", UNREADABLE_NL),
 ]
-# Files that the readers do not refuse yet: the parsers' own errors get out of search/readers.py as a 500.
-CRASHING = [("garbled-docx", "proposal.docx", "zlib.error"),
+# Files whose parsers raise their own errors (once let through as a 500), now refused as damaged.
+DAMAGED = [("garbled-docx", "proposal.docx", "zlib.error"),
             ("docx-unknown-compression", "proposal.docx", "NotImplementedError"),
             ("docx-encrypted-member", "proposal.docx", "RuntimeError"),
             ("pdf-bad-trailer", "proposal.pdf", "AttributeError")]
 BAD_FILES = [
     *(pytest.param(*row, id=row[0]) for row in REFUSED),
-    *(pytest.param(case, name, 400, "The file cannot be read", UNREADABLE_NL, id=case,
-                   marks=pytest.mark.xfail(strict=True, reason=f"500: search/readers.py lets {error} through"))
-      for case, name, error in CRASHING),
+    *(pytest.param(case, name, 400, "The file cannot be read", UNREADABLE_NL, id=case) for case, name, _ in DAMAGED),
 ]
 
 
@@ -316,9 +314,6 @@ def test_a_docx_bomb_is_refused_without_unpacking_it(client: FlaskClient, files:
     assert peak < MAX_PEAK_BYTES, f"{peak / 1e6:.0f} MB at the peak"
 
 
-@pytest.mark.xfail(strict=True, reason="search/readers.py checks the sizes a .docx declares, then python-docx reads "
-                                       "word/document.xml whole: zipfile inflates all of it before cutting it to the "
-                                       "declared size (about 2 x 210 MB at the peak)")
 def test_a_docx_bomb_that_understates_its_size_is_refused_without_unpacking_it(client: FlaskClient,
                                                                                 files: dict[str, bytes]) -> None:
     response, peak = peak_memory_of(lambda: upload(client, "/api/match", files["lying-zip-bomb"], "proposal.docx"))
@@ -345,9 +340,7 @@ def good_files(tmp_path_factory: pytest.TempPathFactory) -> dict[str, bytes]:
 
 
 @pytest.mark.parametrize("suffix", [
-    pytest.param(".docx", marks=pytest.mark.xfail(strict=True, reason="500: zlib.error and other zipfile errors get out "
-                                                                      "of search/readers.py (see CRASHING)")),
-    ".pdf"])
+    ".docx", ".pdf"])
 def test_damaged_copies_of_a_good_file_never_fail_the_server(client: FlaskClient, good_files: dict[str, bytes],
                                                              suffix: str) -> None:
     """Bytes overwritten here and there, and now and then the file cut short: matched (200) or refused (4xx), never

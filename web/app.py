@@ -8,14 +8,14 @@ import time
 from flask import Flask, Response, g, request
 
 from kg.settings import Settings, load_settings
+from web.body_limit import BodyLimit
 from web.errors import register_error_handlers
+from web.headers import SECURITY_HEADERS
 from web.i18n import register_i18n
 from web.services import Services
 
 log = logging.getLogger("missiekompas.web")
 
-CSP = ("default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
-       "connect-src 'self'; font-src 'self' data:; frame-ancestors 'none'; base-uri 'self'; form-action 'self'")
 
 
 def create_app(settings: Settings | None = None) -> Flask:
@@ -42,6 +42,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.context_processor(_audience)
     app.before_request(_start_timer)
     app.after_request(_finish)
+    app.wsgi_app = BodyLimit(app.wsgi_app, settings.max_body_bytes, SECURITY_HEADERS)  # type: ignore[method-assign]
     return app
 
 
@@ -67,9 +68,8 @@ def _start_timer() -> None:
 
 def _finish(response: Response) -> Response:
     headers = response.headers
-    headers.setdefault("X-Content-Type-Options", "nosniff")
-    headers.setdefault("Content-Security-Policy", CSP)
-    headers.setdefault("Referrer-Policy", "same-origin")
+    for name, value in SECURITY_HEADERS.items():
+        headers.setdefault(name, value)
     if request.method in ("GET", "HEAD", "OPTIONS") or request.path == "/sparql":
         headers.setdefault("Access-Control-Allow-Origin", "*")
         headers.setdefault("Access-Control-Allow-Headers", "Accept, Content-Type, Authorization")

@@ -9,7 +9,7 @@ from werkzeug.exceptions import HTTPException
 
 from kg.editions import UnknownEdition
 from kg.endpoint import QueryRejected
-from kg.errors import DataFileError, InvalidRecord, KgError, QueryError, StoreError
+from kg.errors import DataFileError, InvalidRecord, KgError, QueryError, StoreError, UnsupportedResultFormat
 from kg.worker import QueryTimeout
 from search.embedder import ModelUnavailable
 from search.plan_gaps import UnknownProgramme
@@ -51,6 +51,7 @@ class SearchUnavailable(KgError):
 
 STATUS: list[tuple[type[Exception], int, str]] = [
     (NotAcceptableFormat, 406, "Not Acceptable"),
+    (UnsupportedResultFormat, 406, "Not Acceptable"),
     (Unauthorized, 401, "Unauthorized"),
     (Forbidden, 403, "Forbidden"),
     (NotFound, 404, "Not Found"),
