@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import socket
 import subprocess
@@ -248,4 +249,40 @@ def kernteam_app(search_settings: Settings, default_store: Store, matcher, publi
     settings = replace(search_settings, internal_tokens=(KERNTEAM_TOKEN,))
     app = create_app(settings)
     app.extensions["missiekompas"] = Services(settings, default_store, matchers={PUBLIC: public_matcher, INTERNAL: matcher})
+    return app
+
+
+# --- the browser for end-to-end tests: Debian's chromium, never a downloaded one ---------------
+
+CHROMIUM = Path("/usr/bin/chromium")
+LAUNCH_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+               "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
+
+def require_chromium() -> None:
+    """Skip without the browser on a developer machine; fail in CI, where .ci/run installs it."""
+    if CHROMIUM.exists():
+        return
+    if os.environ.get("CI"):
+        pytest.fail(f"{CHROMIUM} is missing in CI; .ci/run should have installed Debian's chromium", pytrace=False)
+    pytest.skip(f"{CHROMIUM} is not installed (apt-get install -y chromium); this browser test needs Debian's chromium")
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[object]:
+    from playwright import sync_api
+
+    require_chromium()
+    with sync_api.sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=LAUNCH_ARGS)
+        yield launched
+        launched.close()
+
+
+def app_over(settings: Settings) -> Flask:
+    """A Flask app over a fresh in-memory store built from the settings' data folders."""
+    store = MemoryStore()
+    build(settings, store)
+    app = create_app(settings)
+    app.extensions["missiekompas"] = Services(settings, store)
     return app

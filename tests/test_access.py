@@ -77,7 +77,7 @@ def app(settings: Settings, store: Store) -> Flask:
     from web.services import Services
 
     flask_app = create_app(settings)
-    flask_app.extensions["missiekompas"] = Services(settings, store)
+    flask_app.extensions["missiekompas"] = Services(settings, store)  # the store the view tests read too
     return flask_app
 
 

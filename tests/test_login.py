@@ -9,10 +9,8 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from kg.build import build
 from kg.settings import Settings
-from kg.store import MemoryStore
-from tests.conftest import FIXTURES, TINY
+from tests.conftest import FIXTURES, TINY, app_over
 
 KERNTEAM, ADMIN = "kernteam-login-token", "admin-login-token"
 DRAFT_QUERY = "ASK { <https://w3id.org/missiekompas/id/programme/secret-mjp> ?p ?o }"
@@ -20,16 +18,8 @@ DRAFT_QUERY = "ASK { <https://w3id.org/missiekompas/id/programme/secret-mjp> ?p 
 
 @pytest.fixture(scope="module")
 def app() -> Flask:
-    from web.app import create_app
-    from web.services import Services
-
-    settings = Settings(data_dirs=(TINY, FIXTURES / "internal"), store="memory", internal_tokens=(KERNTEAM,),
-                        admin_tokens=(ADMIN,))
-    store = MemoryStore()
-    build(settings, store)
-    flask_app = create_app(settings)
-    flask_app.extensions["missiekompas"] = Services(settings, store)
-    return flask_app
+    return app_over(Settings(data_dirs=(TINY, FIXTURES / "internal"), store="memory", internal_tokens=(KERNTEAM,),
+                             admin_tokens=(ADMIN,)))
 
 
 @pytest.fixture

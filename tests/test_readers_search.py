@@ -24,6 +24,12 @@ def make_pdf(path: Path, content: bytes) -> Path:
         b"<< /Length %d >>\nstream\n%s\nendstream" % (len(content), content),
         b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
     ]
+    path.write_bytes(pdf_document(objects))
+    return path
+
+
+def pdf_document(objects: list[bytes]) -> bytes:
+    """A PDF file of these numbered objects (1 is the catalog), with a correct cross-reference table."""
     body = bytearray(b"%PDF-1.4\n")
     offsets = []
     for number, obj in enumerate(objects, start=1):
@@ -33,8 +39,7 @@ def make_pdf(path: Path, content: bytes) -> Path:
     body += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
     body += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
     body += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref)
-    path.write_bytes(bytes(body))
-    return path
+    return bytes(body)
 
 
 def text_pdf(path: Path) -> Path:

@@ -14,10 +14,8 @@ from flask.testing import FlaskClient
 
 from kg.build import build
 from kg.settings import REPO_ROOT, Settings
-from kg.store import MemoryStore, open_store
-from tests.conftest import BASE, TINY, WRITE_TOKEN, start_server, stop_server
-from web.app import create_app
-from web.services import Services
+from kg.store import open_store
+from tests.conftest import BASE, TINY, WRITE_TOKEN, app_over, start_server, stop_server
 
 STATIC = REPO_ROOT / "web" / "static"
 STATIC_FILES = {p.read_bytes() for p in STATIC.rglob("*") if p.is_file()}
@@ -71,12 +69,7 @@ def assert_stays_on_the_site(status: int, headers: dict[str, str], what: str) ->
 @pytest.fixture(scope="module")
 def client() -> FlaskClient:
     """One app over the tiny dataset for the whole module: these requests only read."""
-    settings = Settings(data_dirs=(TINY,), store="memory")
-    store = MemoryStore()
-    build(settings, store)
-    app = create_app(settings)
-    app.extensions["missiekompas"] = Services(settings, store)
-    return app.test_client()
+    return app_over(Settings(data_dirs=(TINY,), store="memory")).test_client()
 
 
 @pytest.mark.parametrize("path", TRAVERSALS)

@@ -18,13 +18,10 @@ from flask import Flask
 from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
-from kg.build import build
 from kg.queries import named_query, query_names
 from kg.settings import Settings
-from kg.store import MemoryStore, Store
-from tests.conftest import TINY
-from web.app import create_app
-from web.services import Services
+from kg.store import Store
+from tests.conftest import TINY, app_over
 
 SEED = 20261128
 CASES = 200
@@ -134,12 +131,7 @@ def check(response: TestResponse) -> None:
 @pytest.fixture(scope="module")
 def client() -> FlaskClient:
     """One app over the tiny dataset for the whole module: these requests only read (writes have no token)."""
-    settings = Settings(data_dirs=(TINY,), store="memory")
-    store = MemoryStore()
-    build(settings, store)
-    app = create_app(settings)
-    app.extensions["missiekompas"] = Services(settings, store)
-    return app.test_client()
+    return app_over(Settings(data_dirs=(TINY,), store="memory")).test_client()
 
 
 def test_the_valid_queries_are_valid(client: FlaskClient) -> None:

@@ -22,7 +22,7 @@ from hypothesis import strategies as st
 from werkzeug.test import TestResponse
 
 from tests.test_match_page import PROPOSAL_NL, alert
-from tests.test_readers_search import make_pdf, text_pdf
+from tests.test_readers_search import make_pdf, pdf_document, text_pdf
 from tests.test_web_security import TRACEBACK_SIGNS
 
 BOMB_BYTES = 210_000_000  # what the bomb's word/document.xml unpacks to; the .docx itself is about 0.2 MB
@@ -130,16 +130,7 @@ def flate_bomb_pdf() -> bytes:
                b"/Contents 4 0 R >>",
                b"<< /Length %d /Filter /FlateDecode >>\nstream\n%s\nendstream" % (len(stream), stream),
                b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>"]
-    body = bytearray(b"%PDF-1.4\n")
-    offsets = []
-    for number, obj in enumerate(objects, start=1):
-        offsets.append(len(body))
-        body += b"%d 0 obj\n%s\nendobj\n" % (number, obj)
-    xref = len(body)
-    body += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
-    body += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
-    body += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref)
-    return bytes(body)
+    return pdf_document(objects)
 
 
 LAUGHS = b"".join(b'<!ENTITY l%d "%s">' % (n, b"".join(b"&l%d;" % (n - 1) for _ in range(10))) for n in range(1, 10))

@@ -14,9 +14,9 @@ from playwright import sync_api
 
 from kg.build import build
 from kg.settings import Settings
-from tests.conftest import start_server, stop_server
+from tests.conftest import require_chromium, start_server, stop_server
 from tests.test_match_page import PROPOSAL_NL
-from tests.test_yasgui_browser import CHROMIUM, LAUNCH_ARGS, Watch, require_chromium
+from tests.test_yasgui_browser import Watch
 
 SCREENSHOTS = Path(__file__).with_name("screenshots")
 TIMEOUT_MS = 30_000
@@ -43,15 +43,6 @@ def search_server(tmp_path_factory: pytest.TempPathFactory, search_settings: Set
         yield url
     finally:
         stop_server(proc)
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[sync_api.Browser]:
-    require_chromium()
-    with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=LAUNCH_ARGS)
-        yield browser
-        browser.close()
 
 
 @pytest.fixture

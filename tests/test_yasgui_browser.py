@@ -6,7 +6,6 @@ neither logs a console error nor calls any host but the server itself.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -14,10 +13,7 @@ from urllib.parse import urlsplit
 import pytest
 from playwright import sync_api
 
-CHROMIUM = Path("/usr/bin/chromium")
 SCREENSHOT = Path(__file__).with_name("screenshots") / "sparql-editor.png"
-LAUNCH_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-               "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 TIMEOUT_MS = 20_000
 
 CLUSTER_LABELS = """PREFIX mk: <https://w3id.org/missiekompas/ontology#>
@@ -28,15 +24,6 @@ ORDER BY ?label"""
 ROWS = "#yasgui .yasr table.dataTable tbody tr"
 
 pytestmark = pytest.mark.slow
-
-
-def require_chromium() -> None:
-    """Skip without the browser on a developer machine; fail in CI, where .ci/run installs it."""
-    if CHROMIUM.exists():
-        return
-    if os.environ.get("CI"):
-        pytest.fail(f"{CHROMIUM} is missing in CI; .ci/run should have installed Debian's chromium", pytrace=False)
-    pytest.skip(f"{CHROMIUM} is not installed (apt-get install -y chromium); this browser test needs Debian's chromium")
 
 
 class Watch:
@@ -70,15 +57,6 @@ class Watch:
     def on_response(self, response: sync_api.Response) -> None:
         if response.status >= 400:
             self.failed.append(f"{response.request.method} {response.url}: HTTP {response.status}")
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[sync_api.Browser]:
-    require_chromium()
-    with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=LAUNCH_ARGS)
-        yield browser
-        browser.close()
 
 
 @pytest.fixture
