@@ -8,14 +8,15 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import asdict, dataclass, field
 
+from rdflib.namespace import ORG, SKOS
+
 from kg.errors import KgError
 from kg.schema import TYPES_BY_NAME, predicate_fields
 from kg.store import GraphView
+from ontology import MK
 
 CURRENT = "current"
-MK = "https://w3id.org/missiekompas/ontology#"
-ORG = "http://www.w3.org/ns/org#"
-PREFIXES = f"PREFIX mk: <{MK}>\nPREFIX org: <{ORG}>\nPREFIX skos: <http://www.w3.org/2004/02/skos/core#>\n"
+PREFIXES = f"PREFIX mk: <{MK}>\nPREFIX org: <{ORG}>\nPREFIX skos: <{SKOS}>\n"
 FIELDS = {str(k): v for k, v in predicate_fields(TYPES_BY_NAME["programme"]).items()}
 IGNORED = {"http://www.w3.org/1999/02/22-rdf-syntax-ns#type"}
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -121,8 +122,6 @@ def _drop_index_mentioning(index_path: Path, values: tuple[str, ...]) -> None:
     """The search index is derived data: if any file of it mentions the person it is removed, and
     rebuilt without the person on the next `python -m search build` or server start."""
     if index_path.exists() and _files_mentioning(index_path, values):
-        import shutil
-
         shutil.rmtree(index_path)
 
 
