@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 from kg.errors import QueryError
 from kg.queries import SAFE_IRI
@@ -29,6 +30,7 @@ _MODIFY = re.compile(r"^\s*(?:PREFIX\s+\S*\s*|BASE\s*)*(?:WITH\s+\S+\s+)?(DELETE
 _WHERE = re.compile(r"\bWHERE\b", re.IGNORECASE)
 
 
+@lru_cache(maxsize=64)  # one request asks several questions of the same text
 def mask(text: str) -> str:
     """The text with comments, IRIs and strings blanked out, keeping every offset."""
     return _MASK.sub(lambda m: " " * len(m.group(0)), text)
