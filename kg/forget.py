@@ -12,11 +12,11 @@ from pathlib import Path
 
 import yaml
 
-from kg.build import build, compile_dataset, read_editions, read_files
+from kg.build import build, read_files
 from kg.errors import KgError
 from kg.export import export_graph
 from kg.formats import RDF_FORMATS
-from kg.readers import DataFile
+from kg.readers import SUFFIXES, DataFile
 from kg.settings import Settings
 from kg.store import OxigraphStore, Store
 from kg.uris import mint_uri
@@ -50,7 +50,7 @@ def forget_person(settings: Settings, store: Store, person_id: str) -> Removal:
     if isinstance(store, OxigraphStore):
         store.drop_old_versions()
     _drop_index_mentioning(settings.index_path, values)
-    checked, leftovers = _verify(settings, store, values)
+    checked, leftovers = _verify(settings, store, person_id, values)
     return Removal(person_id, data_file.display, checked, leftovers)
 
 
@@ -125,22 +125,26 @@ def _drop_index_mentioning(index_path: Path, values: tuple[str, ...]) -> None:
         shutil.rmtree(index_path)
 
 
-def _files_mentioning(folder: Path, values: tuple[str, ...]) -> list[str]:
+def _files_mentioning(folder: Path, values: tuple[str, ...], suffixes: tuple[str, ...] = ()) -> list[str]:
     needles = [v.encode() for v in values]
-    return [str(p) for p in folder.rglob("*") if p.is_file() and any(n in p.read_bytes() for n in needles)]
+    return [str(p) for p in folder.rglob("*")
+            if p.is_file() and (not suffixes or p.suffix.lower() in suffixes) and any(n in p.read_bytes() for n in needles)]
 
 
-def _verify(settings: Settings, store: Store, values: tuple[str, ...]) -> tuple[tuple[str, ...], tuple[str, ...]]:
+def _verify(settings: Settings, store: Store, person_id: str,
+            values: tuple[str, ...]) -> tuple[tuple[str, ...], tuple[str, ...]]:
     checked, leftovers = [], []
     for name in RDF_FORMATS:
         checked.append(f"dump {name}")
         body = export_graph(store, RDF_FORMATS[name]).decode("utf-8", "replace")
         if any(v in body for v in values):
             leftovers.append(f"dump {name}")
-    checked.append("data files")
-    compiled = compile_dataset(read_files(settings.data_dirs), settings.base_uri, editions=read_editions(settings.data_dirs))
-    if any(v in str(q) for q in compiled.quads for v in values):
-        leftovers.append("data files")
+    # The build has just compiled the data; here its files are only read as bytes (comments and
+    # past editions included), looking for the id as well.
+    needles = [*values, person_id]
+    for folder in settings.data_dirs:
+        checked.append(f"data files in {folder}")
+        leftovers += [f"data: {p}" for p in _files_mentioning(folder, tuple(needles), suffixes=SUFFIXES)]
     folders = [(v, "store") for v in settings.store_path.parent.glob(f"{settings.store_path.name}-*") if v.is_dir()]
     for folder, label in [*folders, (settings.index_path, "search index")]:
         if folder.exists():

@@ -33,6 +33,7 @@ class RemoteStore:
             raise StoreError("MK_STORE=remote needs MK_REMOTE_QUERY_URL (and MK_REMOTE_UPDATE_URL to build)")
         self.query_url, self.update_url, self.graph_prefix = query_url, update_url, graph_prefix
         self.timeout_s = timeout_s
+        self._views: dict[str, RemoteView] = {}
         self._session = requests.Session()
         if token:
             self._session.headers["Authorization"] = f"Bearer {token}"
@@ -50,6 +51,13 @@ class RemoteStore:
         remote answers from the audience's graphs only, with past editions out of the default graph."""
         if audience not in AUDIENCES:
             raise ValueError(f"unknown audience {audience!r}")
+        if audience not in self._views:
+            self._views[audience] = self._make_view(audience)
+        return self._views[audience]
+
+    def _make_view(self, audience: str) -> RemoteView:
+        """Three requests to learn the graphs and their visibility: made once, then again only after
+        this store wrote (a view is asked for on every request)."""
         graphs = [str(row["g"]) for row in self.select("SELECT DISTINCT ?g WHERE { GRAPH ?g { } }")]
         declared: dict[str, set[str]] = defaultdict(set)
         for row in self.select(f"SELECT ?g ?v WHERE {{ GRAPH ?m {{ ?g <{MK.visibility}> ?v }} }}"):
@@ -110,11 +118,13 @@ class RemoteStore:
         if not self.update_url:
             raise StoreError("writing to the remote store needs MK_REMOTE_UPDATE_URL")
         self._post(self.update_url, {"update": f"BASE <{base_iri}>\n{sparql}" if base_iri else sparql})
+        self._views.clear()  # the graphs or their visibility may have changed
 
     def replace_all(self, quads: Iterable[ox.Quad]) -> None:
         if not self.update_url:
             raise StoreError("writing to the remote store needs MK_REMOTE_UPDATE_URL")
         self._post(self.update_url, {"update": self.replace_request(quads)})
+        self._views.clear()
 
     def replace_request(self, quads: Iterable[ox.Quad]) -> str:
         by_graph: dict[str, list[str]] = defaultdict(list)

@@ -16,7 +16,7 @@ from kg.build import build
 from kg.settings import Settings
 from tests.conftest import require_chromium, start_server, stop_server
 from tests.test_match_page import PROPOSAL_NL
-from tests.test_yasgui_browser import Watch
+from tests.test_yasgui_browser import Watch, watched_page
 
 SCREENSHOTS = Path(__file__).with_name("screenshots")
 TIMEOUT_MS = 30_000
@@ -47,17 +47,8 @@ def search_server(tmp_path_factory: pytest.TempPathFactory, search_settings: Set
 
 @pytest.fixture
 def page(browser: sync_api.Browser, search_server: str) -> Iterator[tuple[sync_api.Page, Watch]]:
-    watch = Watch(search_server)
-    context = browser.new_context(viewport={"width": WIDTH, "height": 900}, locale="en-US", service_workers="block")
-    context.set_default_timeout(TIMEOUT_MS)
-    page = context.new_page()
-    page.on("console", watch.on_console)
-    page.on("pageerror", lambda error: watch.console_errors.append(f"uncaught: {error}"))
-    context.on("request", watch.on_request)
-    context.on("requestfailed", watch.on_failed)
-    context.on("response", watch.on_response)
-    yield page, watch
-    context.close()
+    watch = yield from watched_page(browser, search_server, TIMEOUT_MS, viewport={"width": WIDTH, "height": 900},
+                                    locale="en-US")
     assert watch.outside == [], f"the pages called other hosts: {watch.outside}"
     assert watch.console_errors == [], f"console errors: {watch.console_errors}"
 

@@ -6,7 +6,7 @@ neither logs a console error nor calls any host but the server itself.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -59,11 +59,13 @@ class Watch:
             self.failed.append(f"{response.request.method} {response.url}: HTTP {response.status}")
 
 
-@pytest.fixture
-def page(browser: sync_api.Browser, server: str) -> Iterator[tuple[sync_api.Page, Watch]]:
-    watch = Watch(server)
-    context = browser.new_context(viewport={"width": 1280, "height": 1000}, service_workers="block")
-    context.set_default_timeout(TIMEOUT_MS)
+def watched_page(browser: sync_api.Browser, base: str, timeout_ms: int = TIMEOUT_MS,
+                 **options: object) -> Generator[tuple[sync_api.Page, Watch], None, Watch]:
+    """A page in a fresh browser context whose console, errors and requests a Watch records (for
+    `yield from` in a fixture, which gets the Watch back once the context is closed)."""
+    watch = Watch(base)
+    context = browser.new_context(service_workers="block", **options)
+    context.set_default_timeout(timeout_ms)
     # No context.route(): intercepting requests changes what Chromium fetches (it then skips /favicon.ico), and the
     # test should see the page as a browser does. Outside calls are recorded by on_request and asserted on.
     page = context.new_page()
@@ -74,6 +76,12 @@ def page(browser: sync_api.Browser, server: str) -> Iterator[tuple[sync_api.Page
     context.on("response", watch.on_response)
     yield page, watch
     context.close()
+    return watch
+
+
+@pytest.fixture
+def page(browser: sync_api.Browser, server: str) -> Iterator[tuple[sync_api.Page, Watch]]:
+    yield from watched_page(browser, server, viewport={"width": 1280, "height": 1000})
 
 
 def wait_for_results(page: sync_api.Page, previous: str | None = None) -> list[str]:
