@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import itertools
+import json
 import os
 import statistics
 import sys
@@ -14,6 +16,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack
 from pathlib import Path
+from typing import Any
 
 import pyoxigraph as ox
 import requests
@@ -37,19 +40,9 @@ def percentile(values: list[float], share: float) -> float:
     return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
 
 
-def timed(call: Callable[[], object], runs: int) -> list[float]:
-    call()  # warm-up
-    spent = []
-    for _ in range(runs):
-        started = time.perf_counter()
-        call()
-        spent.append((time.perf_counter() - started) * 1000)
-    return spent
-
-
-def http_call(session: requests.Session, url: str, query: str) -> Callable[[], object]:
+def http_call(session: requests.Session, url: str, query: Callable[[], str]) -> Callable[[], object]:
     def call() -> object:
-        response = session.post(url, data={"query": query}, headers={"Accept": JSON}, timeout=30)
+        response = session.post(url, data={"query": query()}, headers={"Accept": JSON}, timeout=30)
         response.raise_for_status()
         return response.content
 
@@ -61,16 +54,17 @@ def in_process_call(store: ox.Store, query: str) -> Callable[[], object]:
     return lambda: store.query(query).serialize(format=ox.QueryResultsFormat.JSON)
 
 
-def load_test(url: str, clients: int, seconds: float) -> tuple[float, float, int]:
-    """Bounded load: `clients` threads cycle through the queries for `seconds`; loopback only."""
+def load_test(url: str, clients: int, seconds: float, fresh: bool = False) -> tuple[float, float, int]:
+    """Bounded load: `clients` threads cycle through the queries for `seconds`; loopback only.
+    `fresh`: every request's text is new (see first_seen)."""
     deadline = time.monotonic() + seconds
-    texts = [named_query(n) for n in QUERIES]
+    texts = [(first_seen if fresh else same)(named_query(n)) for n in QUERIES]
 
     def client(offset: int) -> tuple[list[float], int]:
         session, spent, errors, i = requests.Session(), [], 0, offset
         while time.monotonic() < deadline:
             started = time.perf_counter()
-            response = session.post(url, data={"query": texts[i % len(texts)]}, headers={"Accept": JSON}, timeout=30)
+            response = session.post(url, data={"query": texts[i % len(texts)]()}, headers={"Accept": JSON}, timeout=30)
             spent.append((time.perf_counter() - started) * 1000)
             errors += response.status_code >= 500
             i += 1
@@ -94,7 +88,33 @@ def fill_oxigraph_serve(url: str, quads: list[ox.Quad]) -> None:
     requests.post(f"{url}/store", data=body, headers={"Content-Type": "application/n-quads"}, timeout=120).raise_for_status()
 
 
-def run(runs: int, clients: int, seconds: float) -> None:
+def same(text: str) -> Callable[[], str]:
+    return lambda: text
+
+
+def first_seen(text: str) -> Callable[[], str]:
+    """The query made new on every call (a numbered comment): our server has not seen it finish, so it
+    takes the isolated path (a query worker under the timeout) instead of the in-thread one."""
+    counter = itertools.count()
+    return lambda: f"{text}\n# bench run {next(counter)}"
+
+
+def interleaved(calls: dict[str, Callable[[], object]], runs: int) -> dict[str, list[float]]:
+    """Time each call `runs` times, taking turns (and alternating who goes first), so that drift in a
+    shared machine's speed falls on every target alike."""
+    for call in calls.values():
+        call()  # warm-up
+    spent: dict[str, list[float]] = {name: [] for name in calls}
+    order = list(calls)
+    for i in range(runs):
+        for name in order if i % 2 == 0 else reversed(order):
+            started = time.perf_counter()
+            calls[name]()
+            spent[name].append((time.perf_counter() - started) * 1000)
+    return spent
+
+
+def measure(runs: int, clients: int, seconds: float) -> dict[str, Any]:
     binary = oxigraph_binary()
     if binary is None:
         raise SystemExit("the oxigraph binary (PyPI package 'oxigraph') is needed")
@@ -108,37 +128,68 @@ def run(runs: int, clients: int, seconds: float) -> None:
         fill_oxigraph_serve(theirs, quads)
         in_process = ox.Store.read_only(str(store_path.resolve() / PUBLIC))
         session = requests.Session()
-        print(f"# {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC | {os.cpu_count()} cores | memory {total_memory()} "
-              f"| {len(quads):,} quads (default data) | {runs} runs per query after one warm-up")
-        print(f"{'query':<28} {'in-process p50/p95':>20} {'oxigraph serve p50/p95':>24} {'ours p50/p95':>16} "
-              f"{'ours / serve (p50)':>19}")
-        ratios = []
+        results: dict[str, Any] = {
+            "when": f"{dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC", "cores": os.cpu_count(), "memory": total_memory(),
+            "quads": len(quads), "runs": runs, "queries": {}, "load": {}, "clients": clients, "seconds": seconds,
+        }
         for name in QUERIES:
             text = named_query(name)
-            local = timed(in_process_call(in_process, text), runs)
-            serve = timed(http_call(session, f"{theirs}/query", text), runs)
-            mine = timed(http_call(session, f"{ours}/sparql", text), runs)
-            ratios.append(statistics.median(mine) / statistics.median(serve))
-            print(f"{name:<28} {_pair(local):>20} {_pair(serve):>24} {_pair(mine):>16} {ratios[-1]:>18.2f}x")
-        print(f"{'median of ratios':<28} {'':>20} {'':>24} {'':>16} {statistics.median(ratios):>18.2f}x")
-        print(f"\n# load: {clients} concurrent clients for {seconds:g} s each, the five queries in turn (loopback)")
-        for label, url in (("oxigraph serve", f"{theirs}/query"), ("ours (gunicorn)", f"{ours}/sparql")):
-            rps, p95, errors = load_test(url, clients, seconds)
-            print(f"{label:<28} {rps:8.0f} requests/s   p95 {p95:6.1f} ms   5xx: {errors}")
+            fresh = first_seen(text)
+            spent = interleaved({
+                "local": in_process_call(in_process, text),
+                "serve": http_call(session, f"{theirs}/query", same(text)),
+                "ours": http_call(session, f"{ours}/sparql", same(text)),
+                "ours_first": http_call(session, f"{ours}/sparql", fresh),
+            }, runs)
+            results["queries"][name] = {target: {"p50": statistics.median(v), "p95": percentile(v, 0.95)}
+                                        for target, v in spent.items()}
+        for label, url, texts in (("oxigraph serve", f"{theirs}/query", None), ("ours", f"{ours}/sparql", None),
+                                  ("ours, first-seen queries", f"{ours}/sparql", "fresh")):
+            rps, p95, errors = load_test(url, clients, seconds, fresh=texts == "fresh")
+            results["load"][label] = {"rps": rps, "p95": p95, "errors": errors}
+        return results
 
 
-def _pair(values: list[float]) -> str:
-    return f"{statistics.median(values):.2f}/{percentile(values, 0.95):.2f} ms"
+def report(results: dict[str, Any]) -> None:
+    q = results["queries"]
+    print(f"# {results['when']} | {results['cores']} cores | memory {results['memory']} | {results['quads']:,} quads "
+          f"(default data) | {results['runs']} runs per query and target, taking turns, after one warm-up")
+    print("# ours = a query text the server has seen finish fast on this store version (runs in its thread);")
+    print("# first-seen = a new text every time (runs in a query worker, under the timeout)")
+    print(f"{'query':<28} {'in-process':>13} {'oxigraph serve':>15} {'ours':>13} {'first-seen':>13} "
+          f"{'ours/serve':>11} {'first-seen/serve':>17}   (p50/p95 ms)")
+    for name, x in q.items():
+        print(f"{name:<28} {_pair(x['local']):>13} {_pair(x['serve']):>15} {_pair(x['ours']):>13} "
+              f"{_pair(x['ours_first']):>13} {_ratio(x, 'ours'):>10.2f}x {_ratio(x, 'ours_first'):>16.2f}x")
+    print(f"{'median of ratios':<28} {'':>13} {'':>15} {'':>13} {'':>13} "
+          f"{statistics.median(_ratio(x, 'ours') for x in q.values()):>10.2f}x "
+          f"{statistics.median(_ratio(x, 'ours_first') for x in q.values()):>16.2f}x")
+    print(f"\n# load: {results['clients']} concurrent clients for {results['seconds']:g} s each, the five queries "
+          "in turn (loopback)")
+    for label, load in results["load"].items():
+        print(f"{label:<28} {load['rps']:8.0f} requests/s   p95 {load['p95']:6.1f} ms   5xx: {load['errors']}")
+
+
+def _ratio(x: dict[str, dict[str, float]], target: str) -> float:
+    return x[target]["p50"] / x["serve"]["p50"]
+
+
+def _pair(values: dict[str, float]) -> str:
+    return f"{values['p50']:.2f}/{values['p95']:.2f}"
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--runs", type=int, default=50, help="timed runs per query and target (default 50)")
+    parser.add_argument("--runs", type=int, default=200, help="timed runs per query and target (default 200)")
     parser.add_argument("--clients", type=int, default=8, help="concurrent clients in the load test (default 8)")
     parser.add_argument("--seconds", type=float, default=10, help="load-test duration per target (default 10)")
+    parser.add_argument("--json", type=Path, help="also write the results to this file as JSON")
     args = parser.parse_args(argv)
     os.chdir(REPO_ROOT)
-    run(args.runs, args.clients, args.seconds)
+    results = measure(args.runs, args.clients, args.seconds)
+    report(results)
+    if args.json:
+        args.json.write_text(json.dumps(results, indent=2), encoding="utf-8")
     return 0
 
 

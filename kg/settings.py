@@ -56,6 +56,11 @@ class Settings:
         default=10.0,
         metadata={"env": "MK_QUERY_TIMEOUT_S", "doc": "Seconds a query may take before it is stopped."},
     )
+    inline_query_ms: float = field(
+        default=50.0,
+        metadata={"env": "MK_INLINE_QUERY_MS", "doc": "A query text that finished within this many ms in a query worker "
+                  "runs in the server thread when asked again on the same store version (0: never)."},
+    )
     max_rows: int = field(
         default=10_000,
         metadata={"env": "MK_MAX_ROWS", "doc": "Most rows (or triples) one SPARQL answer returns; the rest is cut."},
@@ -152,7 +157,7 @@ def _parse(name: str, env_name: str, raw: str) -> object:
             return tuple(Path(p) for p in raw.split(os.pathsep) if p)
         if name in ("store_path", "index_path"):
             return Path(raw)
-        if name in ("dense_weight", "lexical_weight"):
+        if name in ("dense_weight", "lexical_weight", "inline_query_ms"):
             value = float(raw)
             if value < 0:
                 raise ValueError("must be 0 or more")

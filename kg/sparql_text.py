@@ -47,7 +47,8 @@ def check_complexity(sparql: str) -> None:
     stay far below both limits."""
     masked = mask(sparql)
     depth = deepest = 0
-    for char in masked:
+    openers = masked.count("{") + masked.count("(") + masked.count("[")
+    for char in masked if openers > MAX_NESTING else "":  # fewer openers cannot nest deeper than allowed
         if char in "{([":
             depth += 1
             deepest = max(deepest, depth)

@@ -215,16 +215,27 @@ class OxigraphStore(_InternalReads):
         self.path = path
         self._opened: Path | None = None
         self._stores: dict[str, ox.Store] = {}
+        self._folder: Path | None = None  # the link's folder, resolved once
         if not path.exists():
             if not create:
                 raise StoreError(f"no graph store at {path}; build one first with: python -m kg build")
             self.replace_all([])
 
     def version_path(self) -> Path:
-        """The folder of the current version (changes with every write)."""
-        return self.path.resolve()
+        """The folder of the current version (changes with every write). Read on every request, so
+        it reads the link itself (one system call) rather than resolving the whole path again."""
+        if self._folder is None:
+            self._folder = self.path.parent.resolve()
+        try:
+            return self._folder / os.readlink(self.path)  # the link names a sibling folder (see _publish)
+        except OSError:  # not a link (yet): resolve the long way
+            return self.path.resolve()
 
     def _open(self, part: str) -> ox.Store:
+        return self._open_at(part)[0]
+
+    def _open_at(self, part: str) -> tuple[ox.Store, Path]:
+        """The read-only store of `part` in the current version, and that version's folder."""
         current = self.version_path()
         if current != self._opened:
             if not (current / LAYOUT).exists():
@@ -237,7 +248,7 @@ class OxigraphStore(_InternalReads):
                 self._stores[part] = ox.Store.read_only(str(current / part))
             except OSError as exc:
                 raise StoreError(f"cannot open the store at {self.path}: {exc}") from exc
-        return self._stores[part]
+        return self._stores[part], current
 
     def handle(self) -> ox.Store:
         """The source store (named graphs as written; its default graph is not the union)."""
@@ -246,8 +257,8 @@ class OxigraphStore(_InternalReads):
     def view(self, audience: str) -> View:
         if audience not in AUDIENCES:
             raise ValueError(f"unknown audience {audience!r}")
-        handle = self._open(audience)
-        return View(audience, handle, self.version_path() / audience)
+        handle, current = self._open_at(audience)
+        return View(audience, handle, current / audience)
 
     def replace_all(self, quads: Iterable[ox.Quad]) -> None:
         with self._write_lock():

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import multiprocessing
 import queue
+import time
 from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
@@ -31,7 +32,9 @@ def _serve(conn: Connection) -> None:
         try:
             if version != opened:
                 store, opened = ox.Store.read_only(version), version
-            conn.send(("ok", execute(store, request, fmt, max_rows)))
+            started = time.perf_counter()
+            answer = execute(store, request, fmt, max_rows)
+            conn.send(("ok", (answer, time.perf_counter() - started)))
         except QueryError as exc:
             conn.send(("query", str(exc)))
         except UnsupportedResultFormat as exc:
@@ -65,7 +68,10 @@ class WorkerPool:
         for _ in range(size):
             self._idle.put(None)  # workers start lazily, on first use
 
-    def run(self, version: Path, request: QueryRequest, fmt: str, max_rows: int, timeout_s: float) -> Serialized:
+    def run(self, version: Path, request: QueryRequest, fmt: str, max_rows: int,
+            timeout_s: float) -> tuple[Serialized, float]:
+        """The answer, and the seconds the worker spent evaluating and writing it (not counting a
+        wait for a free worker or a worker's start)."""
         try:
             worker = self._idle.get(timeout=timeout_s)
         except queue.Empty:

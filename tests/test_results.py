@@ -8,7 +8,7 @@ import pyoxigraph as ox
 import pytest
 
 from kg.formats import results_format
-from kg.results import serialize_boolean, serialize_solutions, serialize_triples
+from kg.results import NATIVE_SAME, serialize_all_solutions, serialize_boolean, serialize_solutions, serialize_triples
 
 XSD = "http://www.w3.org/2001/XMLSchema#"
 QUERY = "SELECT ?s ?p ?o ?unbound WHERE { ?s ?p ?o } ORDER BY ?p ?o"
@@ -56,3 +56,41 @@ def test_triples_are_cut_at_the_limit(store: ox.Store) -> None:
     out = serialize_triples(store.query("CONSTRUCT WHERE { ?s ?p ?o }"), "nt", max_rows=4)
     assert out.truncated and len(out.body.decode().strip().splitlines()) == 4
     assert out.media_type == "application/n-triples"
+
+
+TRICKY = ["apos ' here", "ctl \x01\x1f\x7f", "  spaces  ", "uni é 漢 😀", "", "]]> & <", 'back\\slash "q"', "cr\rlf\n"]
+TRICKY_QUERIES = [
+    "SELECT ?s ?p ?o ?unbound WHERE { ?s ?p ?o } ORDER BY ?s ?p ?o",
+    "SELECT ?x WHERE { }",  # one row, all unbound
+    "SELECT * WHERE { ?s ?p ?o FILTER(false) }",  # no rows
+    "SELECT ?t WHERE { BIND(<<( <urn:a> <urn:b> 'c' )>> AS ?t) }",  # a triple term
+]
+
+
+@pytest.fixture(scope="module")
+def tricky() -> ox.Store:
+    store = ox.Store()
+    for i, value in enumerate(TRICKY):
+        subject = ox.NamedNode(f"http://example.org/s{i}?a=1&b='x'")
+        store.add(ox.Quad(subject, ox.NamedNode("urn:plain"), ox.Literal(value)))
+        store.add(ox.Quad(subject, ox.NamedNode("urn:lang"), ox.Literal(value, language="en-GB")))
+        store.add(ox.Quad(subject, ox.NamedNode("urn:typed"), ox.Literal(value, datatype=ox.NamedNode("urn:dt?x='1'"))))
+        store.add(ox.Quad(subject, ox.NamedNode("urn:blank"), ox.BlankNode(f"b{i}")))
+    return store
+
+
+@pytest.mark.parametrize("query", TRICKY_QUERIES)
+@pytest.mark.parametrize("fmt", NATIVE_SAME)
+def test_where_pyoxigraph_writes_whole_answers_it_writes_our_bytes(tricky: ox.Store, query: str, fmt: str) -> None:
+    result = tricky.query(query)
+    ours = serialize_solutions([v.value for v in result.variables], result, fmt, max_rows=1000)
+    assert ours.body == tricky.query(query).serialize(format=results_format(fmt).ox_format)
+
+
+@pytest.mark.parametrize("query", TRICKY_QUERIES)
+@pytest.mark.parametrize("fmt", ["json", "xml", "csv", "tsv"])
+def test_a_whole_answer_is_the_same_bytes_as_a_row_limited_one(tricky: ox.Store, query: str, fmt: str) -> None:
+    """What a query worker writes (row-limited) and what the in-thread path writes (kg.fast_queries)."""
+    limited = tricky.query(query)
+    expected = serialize_solutions([v.value for v in limited.variables], limited, fmt, max_rows=1000)
+    assert serialize_all_solutions(tricky.query(query), fmt, max_rows=1000) == expected

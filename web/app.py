@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import time
 
 from flask import Flask, Response, g, request
@@ -10,12 +9,11 @@ from flask import Flask, Response, g, request
 from kg.settings import Settings, load_settings
 from web.body_limit import BodyLimit
 from web.errors import register_error_handlers
+from web.finish import finish
 from web.headers import SECURITY_HEADERS
 from web.i18n import register_i18n
 from web.services import Services
-
-log = logging.getLogger("missiekompas.web")
-
+from web.sparql_wsgi import SparqlQueries
 
 
 def create_app(settings: Settings | None = None) -> Flask:
@@ -42,7 +40,8 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.context_processor(_audience)
     app.before_request(_start_timer)
     app.after_request(_finish)
-    app.wsgi_app = BodyLimit(app.wsgi_app, settings.max_body_bytes, SECURITY_HEADERS)  # type: ignore[method-assign]
+    queries = SparqlQueries(app.wsgi_app, app)  # SPARQL queries are answered ahead of Flask
+    app.wsgi_app = BodyLimit(queries, settings.max_body_bytes, SECURITY_HEADERS)  # type: ignore[method-assign]
     return app
 
 
@@ -67,14 +66,4 @@ def _start_timer() -> None:
 
 
 def _finish(response: Response) -> Response:
-    headers = response.headers
-    for name, value in SECURITY_HEADERS.items():
-        headers.setdefault(name, value)
-    if request.method in ("GET", "HEAD", "OPTIONS") or request.path == "/sparql":
-        headers.setdefault("Access-Control-Allow-Origin", "*")
-        headers.setdefault("Access-Control-Allow-Headers", "Accept, Content-Type, Authorization")
-        headers.setdefault("Access-Control-Allow-Methods", "GET, POST, OPTIONS")
-    elapsed_ms = (time.perf_counter() - g.get("started", time.perf_counter())) * 1000
-    log.info("%s %s %s %.1f ms %s bytes", request.method, request.path, response.status_code, elapsed_ms,
-             response.content_length if response.content_length is not None else "-")
-    return response
+    return finish(response, request.method, request.path, g.get("started", time.perf_counter()), g.get("log_detail", ""))

@@ -14,6 +14,8 @@ from kg.store import GraphView
 from web.errors import Forbidden, Unauthorized
 from web.services import services
 
+COOKIE = "mk_token"  # the sign-in cookie (web.login)
+
 
 class Role(Enum):
     PUBLIC = "public"
@@ -38,31 +40,34 @@ def _admin_tokens(settings: Settings) -> tuple[str, ...]:
 
 
 def current_role() -> Role:
-    """The role of this request, from its `Authorization: Bearer` header; a token that is given
-    but not recognised is refused (403) rather than silently treated as the public."""
-    if "role" in g:
-        return g.role
-    header = request.headers.get("Authorization", "")
-    scheme, _, given = header.partition(" ")
-    if not header:
-        role = _cookie_role()
-    elif scheme.lower() != "bearer" or not given.strip():
+    """The role of this request (see role_of_request), worked out once per request."""
+    if "role" not in g:
+        g.role = role_of_request(request.headers.get("Authorization", ""), request.cookies.get(COOKIE, ""),
+                                 services().settings)
+    return g.role
+
+
+def role_of_request(authorization: str, cookie: str, settings: Settings) -> Role:
+    """The role from an `Authorization: Bearer` header, else from the sign-in cookie. A token that is
+    given but not recognised is refused (403) rather than silently treated as the public."""
+    if not authorization:
+        return _cookie_role(cookie, settings)
+    scheme, _, given = authorization.partition(" ")
+    if scheme.lower() != "bearer" or not given.strip():
         raise Unauthorized("use an 'Authorization: Bearer <token>' header, or none for public access")
-    else:
-        found = role_of_token(given)
-        if found is None:
-            raise Forbidden("the token is not recognised (it may have been rotated); ask the Kernteam for a current one")
-        role = found
-    g.role = role
-    return role
-
-
-COOKIE = "mk_token"
+    found = _role_of_token(given, settings)
+    if found is None:
+        raise Forbidden("the token is not recognised (it may have been rotated); ask the Kernteam for a current one")
+    return found
 
 
 def role_of_token(token: str) -> Role | None:
     """The role a token grants, or None for a token that is not (or no longer) configured."""
-    settings, given = services().settings, token.strip().encode()
+    return _role_of_token(token, services().settings)
+
+
+def _role_of_token(token: str, settings: Settings) -> Role | None:
+    given = token.strip().encode()
     if not given:
         return None
     if _matches(given, _admin_tokens(settings)):
@@ -72,12 +77,11 @@ def role_of_token(token: str) -> Role | None:
     return None
 
 
-def _cookie_role() -> Role:
+def _cookie_role(token: str, settings: Settings) -> Role:
     """A browser signed in at /login carries its token in an HttpOnly, SameSite=Strict cookie. The
     cookie only ever grants reading (at most the Kernteam role): writes need the header, so no
     other site can make a signed-in browser write. A stale cookie (rotated token) reads as public."""
-    token = request.cookies.get(COOKIE, "")
-    role = role_of_token(token) if token else None
+    role = _role_of_token(token, settings) if token else None
     return Role.INTERNAL if role is not None else Role.PUBLIC
 
 

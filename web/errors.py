@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import logging
 
-from flask import Flask, Response, json
+from flask import Flask, Response
 from werkzeug.exceptions import HTTPException
 
 from kg.editions import UnknownEdition
@@ -76,38 +77,39 @@ def status_of(exc: Exception) -> tuple[int, str]:
 
 
 def problem(status: int, title: str, detail: str) -> Response:
-    body = json.dumps({"type": "about:blank", "title": title, "status": status, "detail": detail})
+    body = json.dumps({"type": "about:blank", "title": title, "status": status, "detail": detail}, sort_keys=True)
     response = Response(body, status=status, content_type="application/problem+json")
     if status == 401:
         response.headers["WWW-Authenticate"] = 'Bearer realm="missiekompas"'
     return response
 
 
-def register_error_handlers(app: Flask) -> None:
-    def handle_known(exc: KgError) -> Response:
+def error_response(exc: Exception, body_limit: int) -> Response:
+    """The problem+json answer to any exception a request raised (Flask's handlers and the SPARQL
+    query path, web.sparql_wsgi, both answer through here)."""
+    if isinstance(exc, KgError):
         status, title = status_of(exc)
         if status >= 500:
             log.warning("%s: %s", title, exc)
         return problem(status, title, str(exc))
-
-    def handle_http(exc: HTTPException) -> Response:
+    if isinstance(exc, ModelUnavailable):
+        log.warning("Search unavailable: %s", exc)
+        return problem(503, "Search unavailable", str(exc))
+    if isinstance(exc, HTTPException):
         detail = exc.description or exc.name
         if exc.code == 413:
-            detail = f"the request body is larger than the limit of {app.config['MAX_CONTENT_LENGTH']} bytes"
+            detail = f"the request body is larger than the limit of {body_limit} bytes"
         response = problem(exc.code or 500, exc.name, detail)
         if exc.code == 405 and exc.valid_methods:
             response.headers["Allow"] = ", ".join(exc.valid_methods)
         return response
+    log.error("unexpected error", exc_info=exc)
+    return problem(500, "Internal Server Error", "something went wrong on our side; it has been logged")
 
-    def handle_unexpected(exc: Exception) -> Response:
-        log.exception("unexpected error")
-        return problem(500, "Internal Server Error", "something went wrong on our side; it has been logged")
 
-    def handle_model(exc: ModelUnavailable) -> Response:
-        log.warning("Search unavailable: %s", exc)
-        return problem(503, "Search unavailable", str(exc))
+def register_error_handlers(app: Flask) -> None:
+    def handle(exc: Exception) -> Response:
+        return error_response(exc, app.config["MAX_CONTENT_LENGTH"])
 
-    app.register_error_handler(KgError, handle_known)
-    app.register_error_handler(ModelUnavailable, handle_model)
-    app.register_error_handler(HTTPException, handle_http)
-    app.register_error_handler(Exception, handle_unexpected)
+    for kind in (KgError, ModelUnavailable, HTTPException, Exception):
+        app.register_error_handler(kind, handle)

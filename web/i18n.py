@@ -31,7 +31,12 @@ def message(key: str, lang: str, default: str | None = None, **params: Any) -> s
 
 
 def current_language() -> str:
-    return str(g.get("lang", DEFAULT)) if has_request_context() else DEFAULT
+    """The language of this request, chosen when first asked for (SPARQL and data answers never ask)."""
+    if not has_request_context():
+        return DEFAULT
+    if "lang" not in g:
+        _choose_language()
+    return str(g.lang)
 
 
 def t(key: str, default: str | None = None, **params: Any) -> str:
@@ -91,7 +96,6 @@ def _remember_language(response: Response) -> Response:
 
 
 def register_i18n(app: Flask) -> None:
-    app.before_request(_choose_language)
     app.after_request(_remember_language)
     app.jinja_env.globals.update(t=t, lang_url=lang_url, label_of=label_of, number=number, language_first=language_first)
     app.context_processor(lambda: {"lang": current_language()})

@@ -44,7 +44,8 @@ class Services:
         with self._lock:
             if self._query is None:
                 s = self.settings
-                limits = Limits(timeout_s=s.query_timeout_s, max_rows=s.max_rows, outbound_allow=s.outbound_allow)
+                limits = Limits(timeout_s=s.query_timeout_s, max_rows=s.max_rows, outbound_allow=s.outbound_allow,
+                                inline_s=s.inline_query_ms / 1000)
                 self._query = QueryService(store, limits, workers=s.query_workers)
             return self._query
 
