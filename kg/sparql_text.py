@@ -48,7 +48,8 @@ def check_complexity(sparql: str) -> None:
     masked = mask(sparql)
     depth = deepest = 0
     openers = masked.count("{") + masked.count("(") + masked.count("[")
-    for char in masked if openers > MAX_NESTING else "":  # fewer openers cannot nest deeper than allowed
+    scan = masked if openers > MAX_NESTING else ""  # with fewer openers the nesting cannot be too deep
+    for char in scan:
         if char in "{([":
             depth += 1
             deepest = max(deepest, depth)

@@ -14,6 +14,7 @@ from werkzeug.wrappers import Request
 from kg.execute import QueryRequest
 from kg.sparql_text import query_form
 from web.errors import BadRequest, UnsupportedMediaType
+from web.finish import logging_requests
 from web.negotiation import BOOLEAN_OFFERS, GRAPH_OFFERS, RESULTS_OFFERS, negotiate
 from web.services import Services
 
@@ -75,7 +76,8 @@ def answer_query(request: Request, op: Operation, services: Services, audience: 
     asked = QueryRequest(op.query, op.default_graphs, op.named_graphs, base_iri=request.base_url)
     result = services.queries.query(asked, fmt, audience)
     detail = (f"; {form} as {fmt}, query {(time.perf_counter() - started) * 1000:.1f} ms"
-              f"{' (truncated)' if result.truncated else ''}: {' '.join(op.query.split())[:200]}")
+              f"{' (truncated)' if result.truncated else ''}: {' '.join(op.query.split())[:200]}"
+              if logging_requests() else "")
     response = Response(result.body, content_type=result.media_type)
     response.headers["Vary"] = "Accept"
     if result.truncated:
