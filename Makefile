@@ -41,7 +41,7 @@ index: $(INDEX) ## build the search index when the graph or the model changed
 run: $(STORE) $(INDEX) ## set up what is missing, then serve on http://$${MK_HOST:-127.0.0.1}:$${MK_PORT:-8000}
 	$(PY) -m kg stats | head -1
 	@echo "serving on http://$${MK_HOST:-127.0.0.1}:$${MK_PORT:-8000}/ (SPARQL at /sparql; Ctrl-C stops)"
-	$(VENV)/bin/gunicorn --config web/gunicorn_conf.py web.wsgi:app
+	$(VENV)/bin/gunicorn --config web/gunicorn_conf.py
 
 test: $(STAMP) ## run the test suite
 	$(PY) -m pytest -q

@@ -135,7 +135,8 @@ def own_server(folder: Path) -> Iterator[tuple[str, int]]:
     build(built, open_store(built, create=True))
     if settings.index_path.is_dir():
         shutil.copytree(settings.index_path, index_path)  # same data and model: loaded, not rebuilt
-    env = {"MK_INDEX_PATH": str(index_path), "MK_WORKERS": str(settings.workers), "MK_THREADS": str(settings.threads)}
+    env = {"MK_INDEX_PATH": str(index_path), "MK_WORKERS": str(settings.workers), "MK_THREADS": str(settings.threads),
+           "MK_CLIENT_QUERIES": "64"}  # the simulated users all come from 127.0.0.1: no per-address cap
     proc, url = start_server(store_path, folder / "server.log", **env)
     try:
         yield url, proc.pid

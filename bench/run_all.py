@@ -165,7 +165,7 @@ def summarise_http(data: dict[str, Any] | None, s: Summary) -> None:
           "bench_http")
     s.add("SPARQL over HTTP", "ours / `oxigraph serve`, median of the per-query p50 ratios", ratio("ours", "serve"),
           "bench_http")
-    s.add("SPARQL over HTTP", "first-seen query texts (query worker) / `oxigraph serve`, median of the p50 ratios",
+    s.add("SPARQL over HTTP", "first-seen query texts / `oxigraph serve`, median of the p50 ratios",
           ratio("ours_first", "serve"), "bench_http")
     for label, load in data["load"].items():
         s.add("SPARQL under load", f"{label}: requests/s, p95, 5xx",

@@ -1,18 +1,21 @@
-"""The SPARQL service behind the HTTP endpoint: checks, limits and dispatch to the store."""
+"""The SPARQL service behind the HTTP endpoint: the checks every request passes, then one executor,
+chosen once by the kind of store, that evaluates it under the limits."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
 
 from kg.access import PUBLIC
 from kg.errors import KgError, QueryError
 from kg.execute import QueryRequest, execute
-from kg.fast_queries import FastQueries
 from kg.formats import RDF_FORMATS, RESULTS_FORMATS
+from kg.remote import RemoteStore
 from kg.results import Serialized
 from kg.sparql_text import UpdateDataset, apply_update_dataset, check_complexity, clear_silently, outbound_calls
-from kg.store import OxigraphStore, Store, View
-from kg.worker import WorkerPool
+from kg.store import MemoryStore, OxigraphStore, Store
+from kg.worker import QueryJob, UpdateJob, WorkerPool
 
 
 class QueryRejected(KgError):
@@ -24,55 +27,112 @@ class Limits:
     timeout_s: float = 10.0
     max_rows: int = 10_000
     outbound_allow: tuple[str, ...] = ()
-    inline_s: float = 0.05  # kg.fast_queries: a query seen to finish within this runs in-thread next time
+    update_timeout_s: float = 60.0
+
+
+class Executor(Protocol):
+    """Evaluates checked requests against one kind of store."""
+
+    def query(self, audience: str, request: QueryRequest, fmt: str) -> Serialized: ...
+
+    def update(self, sparql: str, base_iri: str | None) -> None: ...
+
+    def close(self) -> None: ...
+
+
+class WorkerExecutor:
+    """The embedded store: every query and update runs in a worker process fenced off the network
+    (unless outbound calls are allowed), killed at its time limit (kg.worker)."""
+
+    def __init__(self, store: OxigraphStore, limits: Limits, workers: int) -> None:
+        self.store, self.limits = store, limits
+        self.pool = WorkerPool(workers, fenced=not limits.outbound_allow)
+
+    def query(self, audience: str, request: QueryRequest, fmt: str) -> Serialized:
+        view = self.store.view(audience)
+        job = QueryJob(str(view.path), request, fmt, self.limits.max_rows)
+        answer, _ = self.pool.run(job, self.limits.timeout_s)
+        return answer  # type: ignore[no-any-return]
+
+    def update(self, sparql: str, base_iri: str | None) -> None:
+        def prepare(version: Path) -> None:
+            source = self.store.source_path()
+            self.pool.run(UpdateJob(str(source or ""), str(version), sparql, base_iri), self.limits.update_timeout_s)
+
+        self.store.publish(prepare)
+
+    def close(self) -> None:
+        self.pool.close()
+
+
+class InProcessExecutor:
+    """The in-memory store (tests and throw-away runs): evaluated in this process, with no time limit
+    and no network fence; the checks of QueryService still apply."""
+
+    def __init__(self, store: MemoryStore, limits: Limits, workers: int) -> None:
+        self.store, self.limits = store, limits
+
+    def query(self, audience: str, request: QueryRequest, fmt: str) -> Serialized:
+        return execute(self.store.view(audience).handle(), request, fmt, self.limits.max_rows)
+
+    def update(self, sparql: str, base_iri: str | None) -> None:
+        self.store.update(sparql, base_iri)
+
+    def close(self) -> None:
+        pass
+
+
+class RemoteExecutor:
+    """A remote SPARQL server: it enforces its own limits and gets our timeout on the HTTP request."""
+
+    def __init__(self, store: RemoteStore, limits: Limits, workers: int) -> None:
+        self.store = store
+
+    def query(self, audience: str, request: QueryRequest, fmt: str) -> Serialized:
+        if request.default_graphs or request.named_graphs:
+            raise QueryError("default-graph-uri / named-graph-uri are not supported on a remote store")
+        media = (RESULTS_FORMATS.get(fmt) or RDF_FORMATS[fmt]).media_type
+        return Serialized(self.store.view(audience).query_to(request.query, fmt), media)
+
+    def update(self, sparql: str, base_iri: str | None) -> None:
+        self.store.update(sparql, base_iri)
+
+    def close(self) -> None:
+        pass
+
+
+EXECUTORS = {"oxigraph": WorkerExecutor, "memory": InProcessExecutor, "remote": RemoteExecutor}
 
 
 class QueryService:
-    """Answers user SPARQL. On the embedded store, queries run in worker processes that are killed
-    at the timeout, except those already seen to finish fast on this store version (kg.fast_queries);
-    the in-memory store (tests) runs them in-process; a remote store enforces its own limits and gets
-    our timeout on the HTTP request."""
+    """Answers user SPARQL: every request is read by the lexer's checks (kg.sparql_text) before the
+    executor sees it."""
 
-    def __init__(self, store: Store, limits: Limits, workers: int = 2) -> None:
-        self.store = store
-        self.limits = limits
-        self._pool = WorkerPool(workers) if isinstance(store, OxigraphStore) else None
-        self.fast = FastQueries(limits.inline_s)
+    def __init__(self, executor: Executor, limits: Limits) -> None:
+        self.executor, self.limits = executor, limits
 
-    def check(self, text: str) -> None:
-        """What every query and update passes before it reaches the parser."""
+    def check(self, text: str, base_iri: str | None = None) -> None:
+        """What every query and update passes before it reaches the engine."""
         check_complexity(text)
-        self.check_outbound(text)
-
-    def check_outbound(self, text: str) -> None:
-        for target in outbound_calls(text):
-            if not any(target.startswith(prefix) for prefix in self.limits.outbound_allow):
-                raise QueryRejected(f"SERVICE and LOAD calls to other hosts are not allowed here ({target}); "
+        for target in outbound_calls(text, base_iri):
+            if target is None or not any(target.startswith(prefix) for prefix in self.limits.outbound_allow):
+                shown = target or "a target known only when the query runs"
+                raise QueryRejected(f"SERVICE and LOAD calls to other hosts are not allowed here ({shown}); "
                                     "this endpoint only answers from its own data")
 
     def query(self, request: QueryRequest, fmt: str, audience: str = PUBLIC) -> Serialized:
         """Answer from the audience's view only (kg.access): a public query cannot see internal data."""
-        self.check(request.query)
-        view = self.store.view(audience)
-        if self._pool is not None and isinstance(view, View) and view.path is not None:
-            key = self.fast.key(str(view.path), request, fmt)
-            whole = self.fast.seen(key)
-            if whole is not None:
-                return execute(view.handle(), request, fmt, self.limits.max_rows, whole=whole)
-            answer, seconds = self._pool.run(view.path, request, fmt, self.limits.max_rows, self.limits.timeout_s)
-            self.fast.record(key, request, seconds, whole=not answer.truncated)
-            return answer
-        if isinstance(view, View):
-            return execute(view.handle(), request, fmt, self.limits.max_rows)
-        if request.default_graphs or request.named_graphs:
-            raise QueryError("default-graph-uri / named-graph-uri are not supported on a remote store")
-        media = (RESULTS_FORMATS.get(fmt) or RDF_FORMATS[fmt]).media_type
-        return Serialized(view.query_to(request.query, fmt), media)
+        self.check(request.query, request.base_iri)
+        return self.executor.query(audience, request, fmt)
 
     def update(self, text: str, dataset: UpdateDataset, base_iri: str | None = None) -> None:
-        self.check(text)
-        self.store.update(clear_silently(apply_update_dataset(text, dataset)), base_iri)
+        self.check(text, base_iri)
+        self.executor.update(clear_silently(apply_update_dataset(text, dataset)), base_iri)
 
     def close(self) -> None:
-        if self._pool is not None:
-            self._pool.close()
+        self.executor.close()
+
+
+def open_query_service(kind: str, store: Store, limits: Limits, workers: int = 2) -> QueryService:
+    """The service for a store of `kind` (the MK_STORE setting: oxigraph, memory or remote)."""
+    return QueryService(EXECUTORS[kind](store, limits, workers), limits)  # type: ignore[arg-type]

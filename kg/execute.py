@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import pyoxigraph as ox
 
 from kg.errors import QueryError, StoreError
-from kg.results import Serialized, serialize_all_solutions, serialize_boolean, serialize_solutions, serialize_triples
+from kg.results import Serialized, serialize_boolean, serialize_solutions, serialize_triples
 
 
 @dataclass(frozen=True)
@@ -20,12 +20,10 @@ class QueryRequest:
     base_iri: str | None = None
 
 
-def execute(store: ox.Store, request: QueryRequest, fmt: str, max_rows: int, *, whole: bool = False) -> Serialized:
+def execute(store: ox.Store, request: QueryRequest, fmt: str, max_rows: int) -> Serialized:
     """Evaluate and serialise; `fmt` is a results format for SELECT/ASK, an RDF format otherwise.
     `store` is one audience's view (kg.access), whose default graph is already the union of its
-    current graphs. A protocol-given dataset replaces the query's own FROM / FROM NAMED. `whole`:
-    the caller knows the answer fits within `max_rows` (kg.fast_queries), so pyoxigraph may write it
-    in one go (kg.results.serialize_all_solutions)."""
+    current graphs. A protocol-given dataset replaces the query's own FROM / FROM NAMED."""
     kwargs: dict[str, object] = {"base_iri": request.base_iri}
     try:
         if request.default_graphs or request.named_graphs:
@@ -35,8 +33,6 @@ def execute(store: ox.Store, request: QueryRequest, fmt: str, max_rows: int, *, 
         if isinstance(result, ox.QueryBoolean):
             return serialize_boolean(bool(result), fmt)
         if isinstance(result, ox.QuerySolutions):
-            if whole:
-                return serialize_all_solutions(result, fmt, max_rows)
             return serialize_solutions([v.value for v in result.variables], result, fmt, max_rows)
         return serialize_triples(result, fmt, max_rows)
     except SyntaxError as exc:

@@ -9,7 +9,7 @@ from pathlib import Path
 from kg.errors import KgError
 
 QUERY_DIR = Path(__file__).with_name("queries")
-SAFE_IRI = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*:[^<>\"{}|^`\\\s]*$")
+SAFE_IRI = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*:[^<>\"{}|^`\\\s\x00-\x1f]*\Z")  # \Z: "$" allows a final newline
 
 
 def query_names() -> list[str]:

@@ -42,18 +42,6 @@ def serialize_solutions(variables: Sequence[str], rows: Iterable[ox.QuerySolutio
     return Serialized(writer(list(variables), values), _media(fmt), truncated)
 
 
-NATIVE_SAME = ("json",)  # formats in which pyoxigraph writes the same bytes as we do (tests/test_results.py)
-
-
-def serialize_all_solutions(rows: ox.QuerySolutions, fmt: str, max_rows: int) -> Serialized:
-    """An answer known to fit within the row limit: pyoxigraph writes it in one go where it writes
-    what we would (JSON); other formats keep our writer (pyoxigraph differs in details there, e.g.
-    how an all-unbound CSV row or XML whitespace is written)."""
-    if fmt in NATIVE_SAME:
-        return Serialized(rows.serialize(format=results_format(fmt).ox_format) or b"", _media(fmt))
-    return serialize_solutions([v.value for v in rows.variables], rows, fmt, max_rows)
-
-
 def serialize_boolean(value: bool, fmt: str) -> Serialized:
     if fmt == "json":
         body = json.dumps({"head": {}, "boolean": value}, separators=(",", ":")).encode()

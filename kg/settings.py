@@ -56,10 +56,15 @@ class Settings:
         default=10.0,
         metadata={"env": "MK_QUERY_TIMEOUT_S", "doc": "Seconds a query may take before it is stopped."},
     )
-    inline_query_ms: float = field(
-        default=50.0,
-        metadata={"env": "MK_INLINE_QUERY_MS", "doc": "A query text that finished within this many ms in a query worker "
-                  "runs in the server thread when asked again on the same store version (0: never)."},
+    update_timeout_s: float = field(
+        default=60.0,
+        metadata={"env": "MK_UPDATE_TIMEOUT_S", "doc": "Seconds an admin's SPARQL update may take before it is stopped "
+                  "(nothing of it is kept)."},
+    )
+    client_queries: int = field(
+        default=2,
+        metadata={"env": "MK_CLIENT_QUERIES", "doc": "SPARQL queries one anonymous client (IP address) may have running "
+                  "at once, over all server processes; more: 429."},
     )
     max_rows: int = field(
         default=10_000,
@@ -99,6 +104,11 @@ class Settings:
         default=4,
         metadata={"env": "MK_THREADS", "doc": "Threads per gunicorn worker."},
     )
+    body_timeout_s: float = field(
+        default=20.0,
+        metadata={"env": "MK_BODY_TIMEOUT_S", "doc": "Seconds a client has to send a request body once its headers are "
+                  "in; slower: 408 (the body is read before a thread is taken)."},
+    )
     model: str = field(
         default=str(REPO_ROOT / ".build" / "model" / "multilingual-e5-small"),
         metadata={"env": "MK_MODEL", "doc": "Sentence-transformers model: a local folder (built by make) or any name/path."},
@@ -137,6 +147,11 @@ class Settings:
         default=8000,
         metadata={"env": "MK_PORT", "doc": "Port the server listens on."},
     )
+    trusted_proxies: int = field(
+        default=0,
+        metadata={"env": "MK_TRUSTED_PROXIES", "doc": "Proxies in front whose X-Forwarded-For/-Proto headers are trusted "
+                  "(0: none, the headers are ignored)."},
+    )
 
 
 def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
@@ -157,7 +172,7 @@ def _parse(name: str, env_name: str, raw: str) -> object:
             return tuple(Path(p) for p in raw.split(os.pathsep) if p)
         if name in ("store_path", "index_path"):
             return Path(raw)
-        if name in ("dense_weight", "lexical_weight", "inline_query_ms"):
+        if name in ("dense_weight", "lexical_weight"):
             value = float(raw)
             if value < 0:
                 raise ValueError("must be 0 or more")
@@ -167,15 +182,29 @@ def _parse(name: str, env_name: str, raw: str) -> object:
             if not -1 <= value <= 1:
                 raise ValueError("a cosine similarity, between -1 and 1")
             return value
-        if name in ("port", "max_rows", "max_body_bytes", "query_workers", "workers", "threads", "hnsw_threshold"):
+        if name in ("port", "max_rows", "max_body_bytes", "query_workers", "workers", "threads", "hnsw_threshold",
+                    "client_queries"):
             value = int(raw)
             if value < 1:
                 raise ValueError("must be 1 or more")
             return value
         if name in ("outbound_allow", "admin_tokens", "internal_tokens"):
             return tuple(raw.split())
-        if name == "query_timeout_s":
-            return float(raw)
+        if name == "trusted_proxies":
+            value = int(raw)
+            if value < 0:
+                raise ValueError("must be 0 or more")
+            return value
+        if name in ("query_timeout_s", "update_timeout_s"):
+            value = float(raw)
+            if value <= 0:
+                raise ValueError("must be more than 0")
+            return value
+        if name == "body_timeout_s":
+            value = float(raw)
+            if value <= 0:
+                raise ValueError("must be more than 0")
+            return value
     except ValueError as exc:
         raise KgError(f"{env_name}={raw!r} is not valid: {exc}") from exc
     if name == "store" and raw not in ("oxigraph", "memory", "remote"):

@@ -1,89 +1,91 @@
-"""Reading SPARQL text without evaluating it: query form, outbound calls, protocol dataset clauses."""
+"""What a SPARQL request says before it is evaluated, read from its tokens (kg.sparql_lexer): the query
+form, outbound calls, dataset clauses, how deep it nests, and the protocol's rewrites of updates."""
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from functools import lru_cache
+from urllib.parse import urljoin, urlsplit
 
 from kg.errors import QueryError
 from kg.queries import SAFE_IRI
-
-# Comments, IRIs and string literals are masked before keywords are looked for, so that a
-# keyword inside a label ("SERVICE desk") or an IRI is never mistaken for syntax.
-_MASK = re.compile(
-    r'"""(?:[^"\\]|\\.|"(?!""))*"""'
-    r"|'''(?:[^'\\]|\\.|'(?!''))*'''"
-    r'|"(?:[^"\\\n]|\\.)*"'
-    r"|'(?:[^'\\\n]|\\.)*'"
-    r"|<[^<>\"{}|^`\\\s]*>"
-    r"|#[^\n]*"
-    r"|[?$][A-Za-z0-9_\u00B7-\uFFFF]+"  # variables: ?service, $from
-    r"|(?:[A-Za-z][\w.-]*)?:[\w.%-]*"  # prefixed names: schema:Service, foaf:using, :with
-)
-_FORM = re.compile(r"\b(SELECT|ASK|CONSTRUCT|DESCRIBE)\b", re.IGNORECASE)
-_OUTBOUND = re.compile(r"\b(SERVICE|LOAD)\b", re.IGNORECASE)
-_DATASET_IN_UPDATE = re.compile(r"\b(USING|WITH)\b", re.IGNORECASE)
-_DATASET_IN_QUERY = re.compile(r"\bFROM\b", re.IGNORECASE)
-_MODIFY = re.compile(r"^\s*(?:PREFIX\s+\S*\s*|BASE\s*)*(?:WITH\s+\S+\s+)?(DELETE|INSERT)\b(?!\s+(?:DATA|WHERE)\b)",
-                     re.IGNORECASE)
-_WHERE = re.compile(r"\bWHERE\b", re.IGNORECASE)
-
-
-@lru_cache(maxsize=64)  # one request asks several questions of the same text
-def mask(text: str) -> str:
-    """The text with comments, IRIs and strings blanked out, keeping every offset."""
-    return _MASK.sub(lambda m: " " * len(m.group(0)), text)
-
+from kg.sparql_lexer import IRI, PNAME, PUNCT, Token, tokens
 
 MAX_NESTING = 200  # groups, brackets and parentheses inside each other
 MAX_OPERATORS = 1_000  # path and expression operators in one request
-_OPERATOR = re.compile(r"&&|\|\||[/|^+*!]")
+_OPERATORS = frozenset({"&&", "||", "/", "|", "^", "+", "*", "!", "-", "=", "!=", "<", ">", "<=", ">=", "?"})
+_FORMS = ("SELECT", "ASK", "CONSTRUCT", "DESCRIBE")
+_OUTBOUND = ("SERVICE", "LOAD")
+_UCHAR = re.compile(r"\\u([0-9A-Fa-f]{4})|\\U([0-9A-Fa-f]{8})")
+_LOCAL_ESCAPE = re.compile(r"\\(.)")
 
 
 def check_complexity(sparql: str) -> None:
-    """Refuse what would overflow the SPARQL parser's stack (it recurses per nesting level and per
-    operator in a chain): thousands of nested groups, a path of thousands of steps. Real queries
+    """Refuse what would overflow the engine's parser, which recurses per nesting level and per
+    operator in a chain: thousands of nested groups, a path of thousands of steps. Real queries
     stay far below both limits."""
-    masked = mask(sparql)
-    depth = deepest = 0
-    openers = masked.count("{") + masked.count("(") + masked.count("[")
-    scan = masked if openers > MAX_NESTING else ""  # with fewer openers the nesting cannot be too deep
-    for char in scan:
-        if char in "{([":
-            depth += 1
-            deepest = max(deepest, depth)
-        elif char in "})]":
-            depth -= 1
+    found = tokens(sparql)
+    deepest = max((t.depth for t in found), default=0)
     if deepest > MAX_NESTING:
         raise QueryError(f"the request nests groups or brackets {deepest} deep; at most {MAX_NESTING} are allowed")
-    operators = len(_OPERATOR.findall(masked))
+    operators = sum(1 for t in found if t.kind == PUNCT and t.text in _OPERATORS)
     if operators > MAX_OPERATORS:
         raise QueryError(f"the request chains {operators} path or expression operators; at most {MAX_OPERATORS} "
                          "are allowed")
 
 
 def query_form(sparql: str) -> str:
-    """SELECT, ASK, CONSTRUCT or DESCRIBE: the first form keyword outside comments, IRIs and strings."""
-    match = _FORM.search(mask(sparql))
-    if not match:
-        raise QueryError("not a SPARQL query: no SELECT, ASK, CONSTRUCT or DESCRIBE found")
-    return match.group(1).upper()
+    """SELECT, ASK, CONSTRUCT or DESCRIBE: the first form keyword of the query."""
+    for token in tokens(sparql):
+        if token.keyword in _FORMS:
+            return token.keyword
+    raise QueryError("not a SPARQL query: no SELECT, ASK, CONSTRUCT or DESCRIBE found")
 
 
-def outbound_calls(sparql: str) -> list[str]:
-    """The IRIs a query or update would fetch from elsewhere (SERVICE and LOAD targets)."""
-    masked = mask(sparql)
-    found = []
-    for match in _OUTBOUND.finditer(masked):
-        rest = sparql[match.end():]
-        target = re.match(r"\s*(?:SILENT\s+)?(<[^>]*>|\S+)", rest, re.IGNORECASE)
-        found.append(target.group(1).strip("<>") if target else "?")
+def outbound_calls(sparql: str, base_iri: str | None = None) -> list[str | None]:
+    """The IRIs a query or update would fetch from elsewhere (SERVICE and LOAD targets), resolved as
+    the engine resolves them; None where the target cannot be known before evaluation (a variable,
+    an undeclared prefix, or a keyword run into a prefixed name, which the engine reads as two)."""
+    found: list[str | None] = []
+    prefixes: dict[str, str | None] = {}
+    base = base_iri
+    stream = tokens(sparql)
+    for i, token in enumerate(stream):
+        following = stream[i + 1:i + 3]
+        if token.keyword == "BASE" and following[:1] and following[0].kind == IRI:
+            base = _iri_of(following[0], prefixes, base)
+        elif token.keyword == "PREFIX" and len(following) == 2 and following[0].kind == PNAME and following[1].kind == IRI:
+            prefixes[following[0].text[:-1]] = _iri_of(following[1], prefixes, base)
+        elif token.keyword in _OUTBOUND:
+            target = stream[i + 2] if following[:1] and following[0].keyword == "SILENT" and len(following) > 1 else (
+                following[0] if following else None)
+            found.append(_iri_of(target, prefixes, base) if target is not None else None)
+        elif token.kind == PNAME and token.text.upper().startswith(_OUTBOUND):
+            found.append(None)
     return found
 
 
+def _iri_of(token: Token, prefixes: dict[str, str | None], base: str | None) -> str | None:
+    if token.kind == IRI:
+        iri = _UCHAR.sub(lambda m: chr(int(m.group(1) or m.group(2), 16)), token.text[1:-1])
+    elif token.kind == PNAME:
+        prefix, _, local = token.text.partition(":")
+        if prefix.upper().startswith("SILENT") or prefixes.get(prefix) is None:
+            return None  # SERVICE SILENTex:a is SERVICE SILENT ex:a to the engine
+        iri = f"{prefixes[prefix]}{_LOCAL_ESCAPE.sub(_unescaped, local)}"
+    else:
+        return None
+    if urlsplit(iri).scheme:
+        return iri
+    return urljoin(base, iri) if base else None
+
+
+def _unescaped(match: re.Match[str]) -> str:
+    return match.group(1)
+
+
 def has_query_dataset(sparql: str) -> bool:
-    return bool(_DATASET_IN_QUERY.search(mask(sparql)))
+    return any(token.keyword == "FROM" for token in tokens(sparql))
 
 
 @dataclass(frozen=True)
@@ -97,53 +99,50 @@ def apply_update_dataset(update: str, dataset: UpdateDataset) -> str:
     DELETE/INSERT ... WHERE operation. An update that names its own dataset conflicts (400)."""
     if not dataset.using and not dataset.using_named:
         return update
-    masked = mask(update)
-    if _DATASET_IN_UPDATE.search(masked):
+    stream = tokens(update)
+    if any(token.keyword in ("USING", "WITH") for token in stream):
         raise QueryError("the update names its own dataset (USING/WITH) and the request gives "
                          "using-graph-uri/using-named-graph-uri: use one or the other")
     bad = [g for g in (*dataset.using, *dataset.using_named) if not SAFE_IRI.match(g)]
     if bad:
         raise QueryError(f"using-graph-uri / using-named-graph-uri must be absolute IRIs, not {bad[0]!r}")
     clause = " ".join([f"USING <{g}>" for g in dataset.using] + [f"USING NAMED <{g}>" for g in dataset.using_named])
-    pieces, start = [], 0
-    for end in [*_top_level_semicolons(masked), len(update)]:
-        pieces.append(_with_using(update[start:end], masked[start:end], clause))
-        start = end
-    return "".join(pieces)
+    return _insert_before(update, [where.start for where in _modify_wheres(stream)], f"{clause} ")
 
 
-def _with_using(operation: str, masked: str, clause: str) -> str:
-    if not _MODIFY.match(masked.lstrip(";")):
-        return operation
-    depth = 0
-    for i, char in enumerate(masked):
-        depth += {"{": 1, "}": -1}.get(char, 0)
-        if depth == 0 and _WHERE.match(masked, i) and (i == 0 or not masked[i - 1].isalnum()):
-            return f"{operation[:i]}{clause} {operation[i:]}"
-    return operation
+def _modify_wheres(stream: tuple[Token, ...]) -> list[Token]:
+    """The WHERE of each DELETE/INSERT ... WHERE operation (not DELETE WHERE, not ... DATA)."""
+    wheres, operation = [], []
+    for token in (*stream, None):
+        if token is None or (token.depth == 0 and token.text == ";"):
+            body = _without_prologue(operation)
+            if len(body) > 1 and body[0].keyword in ("DELETE", "INSERT") and body[1].keyword not in ("DATA", "WHERE"):
+                wheres += [t for t in body if t.depth == 0 and t.keyword == "WHERE"][:1]
+            operation = []
+        else:
+            operation.append(token)
+    return wheres
 
 
-def _top_level_semicolons(masked: str) -> list[int]:
-    depth, found = 0, []
-    for i, char in enumerate(masked):
-        if char in "{[(":
-            depth += 1
-        elif char in "}])":
-            depth -= 1
-        elif char == ";" and depth == 0:
-            found.append(i)
-    return found
-
-
-_CLEAR = re.compile(r"\bCLEAR\b(?!\s+SILENT\b)", re.IGNORECASE)
+def _without_prologue(operation: list[Token]) -> list[Token]:
+    i = 0
+    while i < len(operation) and operation[i].keyword in ("BASE", "PREFIX", "VERSION"):
+        i += 3 if operation[i].keyword == "PREFIX" else 2
+    return operation[i:]
 
 
 def clear_silently(update: str) -> str:
     """A quad store keeps no empty graphs, so CLEAR of a graph without triples is a no-op here,
     not an error: every CLEAR becomes CLEAR SILENT (DROP keeps its strict meaning)."""
-    masked = mask(update)
-    out, last = [], 0
-    for match in _CLEAR.finditer(masked):
-        out.append(update[last:match.end()] + " SILENT")
-        last = match.end()
-    return "".join(out) + update[last:]
+    stream = tokens(update)
+    ends = [token.start + len(token.text) for i, token in enumerate(stream)
+            if token.keyword == "CLEAR" and (i + 1 == len(stream) or stream[i + 1].keyword != "SILENT")]
+    return _insert_before(update, ends, " SILENT")
+
+
+def _insert_before(text: str, offsets: list[int], piece: str) -> str:
+    pieces, last = [], 0
+    for offset in offsets:
+        pieces += [text[last:offset], piece]
+        last = offset
+    return "".join(pieces) + text[last:]

@@ -150,7 +150,7 @@ def _fill_views(source: ox.Store, make: Callable[[str], ox.Store]) -> dict[str, 
     return views
 
 
-def _apply_update(source: ox.Store, target: ox.Store, sparql: str, base_iri: str | None) -> None:
+def apply_update(source: ox.Store, target: ox.Store, sparql: str, base_iri: str | None) -> None:
     """Copy `source` into `target`, then run the update on `target` (the source stays as it was)."""
     target.bulk_extend(source.quads_for_pattern(None, None, None, None))
     try:
@@ -161,6 +161,22 @@ def _apply_update(source: ox.Store, target: ox.Store, sparql: str, base_iri: str
         raise QueryError(f"the update could not be applied: {exc}") from exc
     except OSError as exc:
         raise StoreError(f"the update failed: {exc}") from exc
+
+
+LAYOUT = "layout-2"  # a file in every version folder: the source store plus one view per audience
+
+
+def fill_version(version: Path, fill: Callable[[ox.Store], object]) -> None:
+    """Make a complete version folder: the source store as `fill` writes it, one view per audience,
+    and the layout marker last (a folder without it is never opened)."""
+    version.mkdir()
+    source = ox.Store(str(version / "source"))
+    fill(source)
+    views = _fill_views(source, lambda audience: ox.Store(str(version / audience)))
+    for store in (source, *views.values()):
+        store.flush()
+    del source, views, store  # release the RocksDB locks before the folder goes live
+    (version / LAYOUT).write_text("source/ plus one view per audience: public/, internal/\n")
 
 
 class MemoryStore(_InternalReads):
@@ -190,11 +206,8 @@ class MemoryStore(_InternalReads):
 
     def update(self, sparql: str, base_iri: str | None = None) -> None:
         fresh = ox.Store()
-        _apply_update(self._state[0], fresh, sparql, base_iri)
+        apply_update(self._state[0], fresh, sparql, base_iri)
         self._state = self._derive(fresh)
-
-
-LAYOUT = "layout-2"  # a file in every version folder: the source store plus one view per audience
 
 
 class OxigraphStore(_InternalReads):
@@ -227,7 +240,7 @@ class OxigraphStore(_InternalReads):
         if self._folder is None:
             self._folder = self.path.parent.resolve()
         try:
-            return self._folder / os.readlink(self.path)  # the link names a sibling folder (see _publish)
+            return self._folder / os.readlink(self.path)  # the link names a sibling folder (see _swap_link)
         except OSError:  # not a link (yet): resolve the long way
             return self.path.resolve()
 
@@ -260,14 +273,20 @@ class OxigraphStore(_InternalReads):
         handle, current = self._open_at(audience)
         return View(audience, handle, current / audience)
 
+    def source_path(self) -> Path | None:
+        """The source store's folder in the current version (None before the first write)."""
+        return self.version_path() / "source" if self.path.exists() else None
+
     def replace_all(self, quads: Iterable[ox.Quad]) -> None:
-        with self._write_lock():
-            self._publish(lambda fresh: fresh.bulk_extend(quads))
+        self.publish(lambda version: fill_version(version, lambda fresh: fresh.bulk_extend(quads)))
 
     def update(self, sparql: str, base_iri: str | None = None) -> None:
-        with self._write_lock():
-            current = self.handle() if self.path.exists() else ox.Store()
-            self._publish(lambda fresh: _apply_update(current, fresh, sparql, base_iri))
+        """Run an update in this process (the build and the CLI; the endpoint runs updates in a worker
+        under a time limit: kg.endpoint)."""
+        def fill(fresh: ox.Store) -> None:
+            apply_update(self.handle() if self.path.exists() else ox.Store(), fresh, sparql, base_iri)
+
+        self.publish(lambda version: fill_version(version, fill))
 
     @contextmanager
     def _write_lock(self) -> Iterator[None]:
@@ -276,20 +295,23 @@ class OxigraphStore(_InternalReads):
             fcntl.flock(lock, fcntl.LOCK_EX)
             yield
 
-    def _publish(self, fill: Callable[[ox.Store], object]) -> None:
-        version = self.path.with_name(f"{self.path.name}-{time.time_ns()}")
+    def publish(self, prepare: Callable[[Path], object]) -> None:
+        """Write a new version: `prepare` fills a new folder completely (kg.store.fill_version, here or
+        in a worker process), then the link swaps to it in one rename, under the write lock. Whatever
+        goes wrong before the swap leaves the current version as it was and no folder behind."""
         try:
-            version.mkdir()
-            source = ox.Store(str(version / "source"))
-            fill(source)
-            views = _fill_views(source, lambda audience: ox.Store(str(version / audience)))
-            for store in (source, *views.values()):
-                store.flush()
-            del source, views, store  # release the RocksDB locks before the folder goes live
-            (version / LAYOUT).write_text("source/ plus one view per audience: public/, internal/\n")
-        except BaseException:
-            shutil.rmtree(version, ignore_errors=True)
-            raise
+            with self._write_lock():
+                version = self.path.with_name(f"{self.path.name}-{time.time_ns()}")
+                try:
+                    prepare(version)
+                except BaseException:
+                    shutil.rmtree(version, ignore_errors=True)
+                    raise
+                self._swap_link(version)
+        except OSError as exc:  # a read-only or full disk, a missing folder: said plainly, nothing changed
+            raise StoreError(f"cannot write a new store version next to {self.path}: {exc}") from exc
+
+    def _swap_link(self, version: Path) -> None:
         previous = self.path.resolve().name if self.path.is_symlink() else ""
         if self.path.exists() and not self.path.is_symlink():
             self.path.rename(self.path.with_name(f"{self.path.name}-legacy-{time.time_ns()}"))

@@ -1,10 +1,12 @@
-"""Query worker processes: user queries run outside the server process so a timeout can stop them."""
+"""Worker processes for user SPARQL: queries and updates run outside the server process, fenced off
+the network (kg.network_fence), so a time limit can stop them and SERVICE or LOAD cannot reach out."""
 
 from __future__ import annotations
 
 import multiprocessing
 import queue
 import time
+from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
@@ -15,26 +17,51 @@ from kg.results import Serialized
 
 
 class QueryTimeout(KgError):
-    """The query ran past its time limit and was stopped."""
+    """The query or update ran past its time limit and was stopped."""
 
 
-def _serve(conn: Connection) -> None:
-    """Worker loop: open the store version it is asked for (read-only) and answer queries."""
-    import pyoxigraph as ox
+@dataclass(frozen=True)
+class QueryJob:
+    version: str  # the folder of one audience's view in one store version
+    request: QueryRequest
+    fmt: str
+    max_rows: int
 
-    store, opened = None, None
+
+@dataclass(frozen=True)
+class UpdateJob:
+    source: str  # the source store of the current version (read-only)
+    target: str  # the new version's folder, filled by the worker (kg.store.fill_version)
+    sparql: str
+    base_iri: str | None
+
+
+_ERRORS: dict[str, type[KgError]] = {"query": QueryError, "format": UnsupportedResultFormat, "store": StoreError}
+
+
+def _serve(conn: Connection, fenced: bool) -> None:
+    """Worker loop: fence the process off the network first, then answer jobs until the pipe closes."""
+    broken = ""
+    if fenced:
+        from kg.network_fence import FenceUnavailable, fence_network
+
+        try:
+            fence_network()
+        except FenceUnavailable as exc:
+            broken = str(exc)  # answer every job with it: never evaluate unfenced by accident
+    opened: dict[str, Any] = {}
     while True:
         try:
             job = conn.recv()
         except EOFError:
             return
-        version, request, fmt, max_rows = job
+        if broken:
+            conn.send(("store", broken))
+            continue
         try:
-            if version != opened:
-                store, opened = ox.Store.read_only(version), version
             started = time.perf_counter()
-            answer = execute(store, request, fmt, max_rows)
-            conn.send(("ok", (answer, time.perf_counter() - started)))
+            result = _run_update(job) if isinstance(job, UpdateJob) else _run_query(job, opened)
+            conn.send(("ok", (result, time.perf_counter() - started)))
         except QueryError as exc:
             conn.send(("query", str(exc)))
         except UnsupportedResultFormat as exc:
@@ -42,13 +69,31 @@ def _serve(conn: Connection) -> None:
         except (StoreError, OSError) as exc:
             conn.send(("store", str(exc)))
         except Exception as exc:  # noqa: BLE001 - the worker must answer and live on, whatever broke
-            conn.send(("store", f"the query failed unexpectedly: {type(exc).__name__}"))
+            conn.send(("store", f"the request failed unexpectedly: {type(exc).__name__}"))
+
+
+def _run_query(job: QueryJob, opened: dict[str, Any]) -> Serialized:
+    import pyoxigraph as ox
+
+    if job.version not in opened:
+        opened.clear()  # one store version open at a time
+        opened[job.version] = ox.Store.read_only(job.version)
+    return execute(opened[job.version], job.request, job.fmt, job.max_rows)
+
+
+def _run_update(job: UpdateJob) -> None:
+    import pyoxigraph as ox
+
+    from kg.store import apply_update, fill_version
+
+    source = ox.Store.read_only(job.source) if job.source else ox.Store()
+    fill_version(Path(job.target), lambda fresh: apply_update(source, fresh, job.sparql, job.base_iri))
 
 
 class _Worker:
-    def __init__(self, context: Any) -> None:
+    def __init__(self, context: Any, fenced: bool) -> None:
         self.conn, child = context.Pipe()
-        self.process = context.Process(target=_serve, args=(child,), daemon=True)
+        self.process = context.Process(target=_serve, args=(child, fenced), daemon=True)
         self.process.start()
         child.close()
 
@@ -59,30 +104,33 @@ class _Worker:
 
 
 class WorkerPool:
-    """A fixed number of worker processes shared by the threads of one server process.
-    A query past its timeout has its worker killed (which really stops the work) and replaced."""
+    """A fixed number of worker processes shared by the threads of one server process. The time limit
+    covers the whole request: waiting for a free worker, starting it, and the work; a job past it has
+    its worker killed (which really stops the work) and replaced."""
 
-    def __init__(self, size: int = 2) -> None:
+    def __init__(self, size: int = 2, *, fenced: bool = True) -> None:
         self._context = multiprocessing.get_context("spawn")
+        self._fenced = fenced
         self._idle: queue.Queue[_Worker | None] = queue.Queue()
         for _ in range(size):
             self._idle.put(None)  # workers start lazily, on first use
 
-    def run(self, version: Path, request: QueryRequest, fmt: str, max_rows: int,
-            timeout_s: float) -> tuple[Serialized, float]:
-        """The answer, and the seconds the worker spent evaluating and writing it (not counting a
-        wait for a free worker or a worker's start)."""
+    def run(self, job: QueryJob | UpdateJob, timeout_s: float) -> tuple[Any, float]:
+        """The job's result, and the seconds the worker spent on it."""
+        deadline = time.monotonic() + timeout_s
         try:
             worker = self._idle.get(timeout=timeout_s)
         except queue.Empty:
-            raise QueryTimeout(f"all query workers stayed busy for {timeout_s:g} s; try again shortly") from None
-        worker = worker if worker is not None and worker.process.is_alive() else _Worker(self._context)
+            raise QueryTimeout(f"all query workers stayed busy for {timeout_s:g} s (the time limit); "
+                               "try again shortly") from None
+        worker = worker if worker is not None and worker.process.is_alive() else _Worker(self._context, self._fenced)
         try:
-            worker.conn.send((str(version), request, fmt, max_rows))
-            if not worker.conn.poll(timeout_s):
+            worker.conn.send(job)
+            if not worker.conn.poll(max(0.0, deadline - time.monotonic())):
                 worker.stop()
                 worker = None
-                raise QueryTimeout(f"the query was stopped after {timeout_s:g} s (the time limit)")
+                what = "update" if isinstance(job, UpdateJob) else "query"
+                raise QueryTimeout(f"the {what} was stopped after {timeout_s:g} s (the time limit)")
             kind, payload = worker.conn.recv()
         except (EOFError, BrokenPipeError, OSError) as exc:
             if worker is not None:
@@ -91,13 +139,9 @@ class WorkerPool:
             raise StoreError(f"the query worker failed: {exc}") from exc
         finally:
             self._idle.put(worker)
-        if kind == "query":
-            raise QueryError(payload)
-        if kind == "format":
-            raise UnsupportedResultFormat(payload)
-        if kind == "store":
-            raise StoreError(payload)
-        return payload
+        if kind != "ok":
+            raise _ERRORS[kind](payload)
+        return payload  # type: ignore[no-any-return]
 
     def close(self) -> None:
         while not self._idle.empty():

@@ -26,6 +26,12 @@ MANIFEST = "manifest.json"
 
 class EmptyCorpus(KgError):
     """The graph holds nothing to search."""
+
+
+class IndexNotWritable(KgError):
+    """The index folder cannot be written (read-only, full, not a folder), so a stale index cannot be rebuilt."""
+
+
 FORMAT_VERSION = 1
 
 
@@ -44,10 +50,11 @@ class SearchIndex:
     manifest: dict[str, object]
 
     def save(self, folder: Path) -> None:
-        """Write to a sibling folder, then swap it in: readers never see a half-written index."""
-        folder.parent.mkdir(parents=True, exist_ok=True)
+        """Write to a sibling folder, then swap it in: readers never see a half-written index.
+        IndexNotWritable where the folder cannot be written."""
         fresh = folder.with_name(f".{folder.name}.tmp-{os.getpid()}-{time.time_ns()}")
         try:
+            folder.parent.mkdir(parents=True, exist_ok=True)
             fresh.mkdir()
             self.vectors.save(fresh / "vectors")
             np.save(fresh / "doc_vectors.npy", self.doc_vectors)
@@ -57,6 +64,9 @@ class SearchIndex:
             (fresh / "documents.json").write_text(json.dumps(payload, ensure_ascii=False), encoding="utf-8")
             (fresh / MANIFEST).write_text(json.dumps(self.manifest, indent=2), encoding="utf-8")
             _swap_in(fresh, folder)
+        except OSError as exc:
+            raise IndexNotWritable(f"the search index folder {folder.parent} is not writable ({exc.strerror or exc}); "
+                                   "make it writable, or point MK_INDEX_PATH at a folder that is") from exc
         finally:
             shutil.rmtree(fresh, ignore_errors=True)
 

@@ -1,14 +1,20 @@
 """Getting the plain text of a researcher's proposal: an uploaded .txt, .md, .pdf or .docx file, or pasted text.
 
 Every refusal is a ProposalUnreadable whose message says, in plain words, what is wrong and what to do.
+A .pdf or .docx is parsed in a child process under READ_LIMITS (search.sandbox): a file that fits every byte limit
+can still ask for minutes of work, and only a limit on the process bounds that for any parser and any trick.
 """
 
 from __future__ import annotations
 
+import threading
 import zipfile
 import zlib
 from pathlib import Path
 from typing import TYPE_CHECKING
+
+from kg.errors import KgError
+from search.sandbox import WorkLimitExceeded, WorkLimits, run_limited
 
 if TYPE_CHECKING:  # pypdf and python-docx are imported when a file of their kind is read
     from docx.table import Table, _Cell
@@ -19,10 +25,27 @@ MAX_FILE_BYTES = 5_000_000
 MAX_TEXT_CHARS = 200_000
 MAX_DOCX_UNZIPPED_BYTES = 50_000_000  # all members of a .docx together, as the zip directory declares them
 MAX_DOCX_MEMBERS = 2_000
+# Work, not bytes: a proposal of MAX_TEXT_CHARS in Word has about 70,000 elements and parses in 0.4 s; eight million
+# empty paragraphs (71 kB zipped) take python-docx minutes and gigabytes, 490,000 of them 4.7 s (near cpu_s below).
+MAX_DOCX_ELEMENTS = 500_000  # start tags over all parts of a .docx, counted while unpacking, before python-docx
+MAX_PDF_PAGES = 2_000
+READ_LIMITS = WorkLimits(cpu_s=5, memory_bytes=1_000_000_000, wall_s=15.0)  # one .pdf or .docx read, in its child
+
+
+MAX_READING = 2  # .pdf/.docx children at once per server process: each may take READ_LIMITS' memory
+_READING = threading.BoundedSemaphore(MAX_READING)
+
+
+class ReadersBusy(KgError):
+    """Every reader child is busy with another upload (a server-side state: 503, try again)."""
 
 
 class ProposalUnreadable(Exception):
     """The proposal cannot be turned into text; the message is meant for the researcher."""
+
+
+class ProposalTooDemanding(ProposalUnreadable):
+    """Reading the file would take more work (elements, pages, CPU time, memory) than any proposal needs."""
 
 
 def _megabytes(size: int) -> str:
@@ -50,17 +73,28 @@ def _check_file(path: Path, max_bytes: int) -> str:
     return suffix
 
 
-def read_proposal(path: Path, max_bytes: int = MAX_FILE_BYTES) -> str:
-    """The text of a proposal file (.txt, .md, .pdf, .docx), stripped; ProposalUnreadable if there is none."""
+def read_proposal(path: Path, max_bytes: int = MAX_FILE_BYTES, limits: WorkLimits = READ_LIMITS) -> str:
+    """The text of a proposal file (.txt, .md, .pdf, .docx), stripped; ProposalUnreadable if there is none.
+    A .pdf or .docx is read in a child process under `limits`."""
     path = Path(path)
     suffix = _check_file(path, max_bytes)
-    if suffix == ".pdf":
-        text = _read_pdf(path)
-    elif suffix == ".docx":
-        text = _read_docx(path)
-    else:
-        text = _read_plain(path)
-    return text
+    if suffix not in (".pdf", ".docx"):
+        return _read_plain(path)
+    if not _READING.acquire(timeout=limits.wall_s):
+        raise ReadersBusy(f"the server is already reading {MAX_READING} files; try again in a moment") from None
+    try:
+        return run_limited(_read_document, path, limits, passes=(ProposalUnreadable,))
+    except WorkLimitExceeded as exc:
+        raise ProposalTooDemanding(
+            f"reading this {suffix} file was stopped: {exc}; it may be damaged or malicious. "
+            "Save it again as a plain document, or paste its text") from None
+    finally:
+        _READING.release()
+
+
+def _read_document(path: Path) -> str:
+    """The text of a .pdf or .docx; this runs in the child process."""
+    return _read_pdf(path) if path.suffix.lower() == ".pdf" else _read_docx(path)
 
 
 def _read_bytes(path: Path) -> bytes:
@@ -116,6 +150,9 @@ def _read_pdf(path: Path) -> str:
 
     reader = _open_pdf(path)
     try:
+        if (count := len(reader.pages)) > MAX_PDF_PAGES:
+            raise ProposalTooDemanding(f"this PDF has {count:,} pages (the limit is {MAX_PDF_PAGES:,}); "
+                                       "send the proposal itself, without annexes")
         pages = [page.extract_text() or "" for page in reader.pages]
     except DependencyError as exc:
         raise ProposalUnreadable("this PDF is encrypted in a way that cannot be read here: save an unencrypted copy") from exc
@@ -148,22 +185,35 @@ def _check_docx_zip(path: Path) -> None:
 
 
 def _unpack_within_limit(path: Path) -> None:
-    """Unpack every member in small pieces, counting the real bytes: a zip that understates its sizes
-    is stopped at the limit with little memory, and a damaged member (bad data, CRC, an unknown or
-    encrypted compression) is refused here rather than deep inside the Word reader."""
-    total = 0
+    """Unpack every member in small pieces, counting the real bytes and the XML elements: a zip that understates its
+    sizes is stopped at the limit with little memory, a part packed with millions of tiny elements is stopped before
+    python-docx builds them all, and a damaged member (bad data, CRC, an unknown or encrypted compression) is refused
+    here rather than deep inside the Word reader."""
+    total = elements = 0
     try:
         with zipfile.ZipFile(path) as archive:
             for member in archive.infolist():
                 with archive.open(member) as stream:
                     while piece := stream.read(1 << 20):
                         total += len(piece)
+                        elements += _count_start_tags(piece)
                         if total > MAX_DOCX_UNZIPPED_BYTES:
                             raise ProposalUnreadable(
                                 f"this .docx file unpacks to more than {_megabytes(MAX_DOCX_UNZIPPED_BYTES)} (more than "
                                 "its own table of contents says); it may be damaged or malicious")
+                        if elements > MAX_DOCX_ELEMENTS:
+                            raise ProposalTooDemanding(
+                                f"this .docx file has more than {MAX_DOCX_ELEMENTS:,} XML elements (the limit); "
+                                "it may be damaged or malicious")
     except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError, RuntimeError, OSError, ValueError) as exc:
         raise ProposalUnreadable("this .docx file is damaged or is not a Word document") from exc
+
+
+def _count_start_tags(piece: bytes) -> int:
+    """Start tags, comments and the like in a piece of XML: every '<' that does not open an end tag. All parts are
+    counted, images too (whose stray '<' bytes add a little), so no content type hides a part. An end tag split
+    between two pieces counts as a start tag: the count errs upwards, by one a megabyte at most."""
+    return piece.count(b"<") - piece.count(b"</")
 
 
 def _cell_texts(cell: _Cell, seen: set[object]) -> list[str]:

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import replace
 from pathlib import Path
 
@@ -19,7 +21,7 @@ from flask.testing import FlaskClient
 
 from kg.build import build
 from kg.settings import REPO_ROOT, Settings
-from kg.store import MemoryStore, Store
+from kg.store import MemoryStore, OxigraphStore, Store
 from web.app import create_app
 from web.services import Services
 
@@ -60,7 +62,8 @@ def make_app() -> Callable[..., Flask]:
     """Factory: a Flask app over a given store; keyword arguments override Settings fields."""
 
     def make(store: Store, **overrides: object) -> Flask:
-        settings = replace(Settings(data_dirs=(TINY,), store="memory"), **overrides)
+        kind = "oxigraph" if isinstance(store, OxigraphStore) else "memory"  # the executor follows the store
+        settings = replace(Settings(data_dirs=(TINY,), store=kind), **overrides)
         app = create_app(settings)
         app.extensions["missiekompas"] = Services(settings, store)
         return app
@@ -104,61 +107,73 @@ def oxigraph_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A real `oxigraph serve` process on loopback; yields its base URL."""
     binary = Path(sys.executable).with_name("oxigraph")
     port = free_port()
-    location = tmp_path_factory.mktemp("oxigraph-serve")
-    proc = subprocess.Popen(
-        [str(binary), "serve", "--location", str(location), "--bind", f"127.0.0.1:{port}", "--union-default-graph"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )
+    folder = tmp_path_factory.mktemp("oxigraph-serve")
+    with open(folder / "serve.log", "wb") as log:
+        proc = subprocess.Popen(
+            [str(binary), "serve", "--location", str(folder / "data"), "--bind", f"127.0.0.1:{port}",
+             "--union-default-graph"],
+            stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+        )
     url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 20
-        while True:
-            try:
-                requests.get(f"{url}/query", params={"query": "ASK {}"}, timeout=1)
-                break
-            except requests.ConnectionError:
-                if time.monotonic() > deadline or proc.poll() is not None:
-                    raise RuntimeError("oxigraph serve did not start") from None
-                time.sleep(0.1)
+        wait_until_ready(proc, f"{url}/query", folder / "serve.log")
         yield url
     finally:
-        proc.terminate()
-        proc.wait(timeout=10)
+        stop_server(proc)
 
 
 WRITE_TOKEN = "test-write-token-0123456789"
 
 
-def start_server(store_path: Path, log_path: Path, **env: str) -> tuple[subprocess.Popen[bytes], str]:
-    """Start the real server (gunicorn, as `make run` does) on a free loopback port."""
-    import os
+SERVER_START_S = 120  # a loaded 2-core machine may take long over the first answer; a real failure shows the log
 
+
+def start_server(store_path: Path, log_path: Path, gunicorn_args: Sequence[str] = (),
+                 **env: str) -> tuple[subprocess.Popen[bytes], str]:
+    """Start the real server (gunicorn, as `make run` does) on a free loopback port, in its own process
+    group; `gunicorn_args` go after the config file (a benchmark's other worker class)."""
     port = free_port()
     environment = {**os.environ, "MK_STORE_PATH": str(store_path), "MK_PORT": str(port), "MK_HOST": "127.0.0.1",
                    "MK_WORKERS": "1", "MK_THREADS": "4", "MK_WRITE_TOKEN": WRITE_TOKEN, **env}
     gunicorn = Path(sys.executable).with_name("gunicorn")
     with open(log_path, "wb") as log:  # the child keeps its own handle
-        proc = subprocess.Popen([str(gunicorn), "--config", "web/gunicorn_conf.py", "web.wsgi:app"],
-                                cwd=REPO_ROOT, env=environment, stdout=log, stderr=subprocess.STDOUT)
+        proc = subprocess.Popen([str(gunicorn), "--config", "web/gunicorn_conf.py", *gunicorn_args],
+                                cwd=REPO_ROOT, env=environment, stdout=log, stderr=subprocess.STDOUT,
+                                start_new_session=True)
     url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
+    try:
+        wait_until_ready(proc, f"{url}/sparql", log_path)
+    except BaseException:
+        stop_server(proc)
+        raise
+    return proc, url
+
+
+def wait_until_ready(proc: subprocess.Popen[bytes], query_url: str, log_path: Path) -> None:
+    """Until the server answers a query (any answer counts); fails with the log's tail if it exits or
+    never answers within SERVER_START_S."""
+    deadline = time.monotonic() + SERVER_START_S
     while True:
         try:
-            requests.get(f"{url}/sparql", params={"query": "ASK {}"}, timeout=2)
-            return proc, url
-        except requests.ConnectionError:
-            if time.monotonic() > deadline or proc.poll() is not None:
-                proc.kill()
-                raise RuntimeError("the server did not start; see " + str(log_path)) from None
+            requests.get(query_url, params={"query": "ASK {}"}, timeout=10)
+            return
+        except requests.RequestException:
+            if proc.poll() is not None or time.monotonic() > deadline:
+                tail = log_path.read_text(encoding="utf-8", errors="replace")[-3000:]
+                state = f"exited with {proc.returncode}" if proc.poll() is not None else "never answered"
+                raise RuntimeError(f"the server {state}; the end of {log_path}:\n{tail}") from None
             time.sleep(0.2)
 
 
 def stop_server(proc: subprocess.Popen[bytes]) -> None:
-    proc.terminate()
-    try:
-        proc.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        proc.kill()
+    """Stop gunicorn and everything it started (workers, query workers): its whole process group."""
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(proc.pid, signal.SIGTERM)
+    with contextlib.suppress(subprocess.TimeoutExpired):
+        proc.wait(timeout=20)
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(proc.pid, signal.SIGKILL)  # whatever is left: a stuck master, a worker it did not reap
+    proc.wait()
 
 
 @pytest.fixture(scope="session")
@@ -169,7 +184,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     folder = tmp_path_factory.mktemp("server")
     build(Settings(store_path=folder / "store"), OxigraphStore(folder / "store", create=True))
     proc, url = start_server(folder / "store", folder / "server.log", MK_QUERY_TIMEOUT_S="3", MK_MAX_ROWS="500",
-                             MK_MAX_BODY_BYTES="200000")
+                             MK_MAX_BODY_BYTES="200000", MK_BODY_TIMEOUT_S="10")
     yield url
     stop_server(proc)
 

@@ -12,8 +12,8 @@ import pytest
 
 from kg.access import INTERNAL, PUBLIC
 from kg.build import compile_dataset, read_files
-from kg.endpoint import Limits, QueryRejected, QueryService
-from kg.errors import QueryError
+from kg.endpoint import Limits, QueryRejected, QueryService, open_query_service
+from kg.errors import QueryError, StoreError
 from kg.execute import QueryRequest
 from kg.sparql_text import UpdateDataset
 from kg.store import MemoryStore, OxigraphStore
@@ -32,8 +32,8 @@ def quads() -> list[ox.Quad]:
 def service(tmp_path: Path, quads: list[ox.Quad]) -> Iterator[QueryService]:
     store = OxigraphStore(tmp_path / "store", create=True)
     store.replace_all(quads)
-    service = QueryService(store, Limits(timeout_s=1.5, max_rows=5, outbound_allow=("http://allowed.example/",)),
-                           workers=1)
+    service = open_query_service("oxigraph", store, Limits(timeout_s=1.5, max_rows=5, update_timeout_s=30,
+                                                           outbound_allow=("http://allowed.example/",)), workers=1)
     yield service
     service.close()
 
@@ -62,8 +62,8 @@ def test_malformed_query_is_reported_from_the_worker(service: QueryService) -> N
 ])
 def test_outbound_calls_are_refused_unless_allowed(service: QueryService, text: str) -> None:
     with pytest.raises(QueryRejected, match="not allowed"):
-        service.check_outbound(text)
-    service.check_outbound("SELECT * { SERVICE <http://allowed.example/sparql> { ?s ?p ?o } }")
+        service.check(text)
+    service.check("SELECT * { SERVICE <http://allowed.example/sparql> { ?s ?p ?o } }")
 
 
 def test_worker_sees_an_update_made_by_the_service(service: QueryService) -> None:
@@ -77,8 +77,39 @@ def test_worker_sees_an_update_made_by_the_service(service: QueryService) -> Non
 def test_protocol_dataset_replaces_the_default_graph(quads: list[ox.Quad]) -> None:
     store = MemoryStore()
     store.replace_all(quads)
-    service = QueryService(store, Limits())
+    service = open_query_service("memory", store, Limits())
     clusters = f"{BASE}graph/clusters"
     ask = "ASK { ?c a <https://w3id.org/missiekompas/ontology#MJP> }"
     assert json.loads(service.query(QueryRequest(ask), "json").body)["boolean"] is True
     assert json.loads(service.query(QueryRequest(ask, default_graphs=(clusters,)), "json").body)["boolean"] is False
+
+
+def test_an_update_past_its_time_limit_is_stopped_and_leaves_nothing(tmp_path: Path, quads: list[ox.Quad]) -> None:
+    store = OxigraphStore(tmp_path / "store", create=True)
+    store.replace_all(quads)
+    before = store.version_path()
+    folders = sorted(p.name for p in tmp_path.iterdir())
+    service = open_query_service("oxigraph", store, Limits(update_timeout_s=1.0), workers=1)
+    try:
+        explosive = ("INSERT { GRAPH <urn:g> { ?a <urn:p> ?l } } WHERE { GRAPH ?w { ?a ?b ?c } GRAPH ?x { ?d ?e ?f } "
+                     "GRAPH ?y { ?g ?h ?i } GRAPH ?z { ?j ?k ?l } FILTER(STRLEN(STR(?c)) + STRLEN(STR(?l)) < 0) }")
+        with pytest.raises(QueryTimeout, match="time limit"):
+            service.update(explosive, UpdateDataset())
+        assert store.version_path() == before
+        assert sorted(p.name for p in tmp_path.iterdir()) == folders  # the half-written version is gone
+        service.update("INSERT DATA { GRAPH <urn:g> { <urn:a> <urn:b> <urn:c> } }", UpdateDataset())  # the lock is free
+        assert store.version_path() != before
+    finally:
+        service.close()
+
+
+def test_a_store_that_cannot_be_written_says_so(tmp_path: Path) -> None:
+    import errno
+
+    store = OxigraphStore(tmp_path / "store", create=True)
+
+    def read_only(version: Path) -> None:
+        raise OSError(errno.EROFS, "Read-only file system", str(version))
+
+    with pytest.raises(StoreError, match="cannot write a new store version .*Read-only file system"):
+        store.publish(read_only)

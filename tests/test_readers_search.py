@@ -2,17 +2,66 @@
 
 from __future__ import annotations
 
+import io
 import struct
+import time
 import zipfile
+import zlib
+from collections.abc import Callable
 from pathlib import Path
 
 import docx
 import pytest
 from pypdf import PdfReader, PdfWriter
 
-from search.readers import MAX_DOCX_UNZIPPED_BYTES, ProposalUnreadable, read_proposal, read_text_input
+from search.readers import (
+    MAX_DOCX_UNZIPPED_BYTES,
+    READ_LIMITS,
+    ProposalTooDemanding,
+    ProposalUnreadable,
+    read_proposal,
+    read_text_input,
+)
+from search.sandbox import WorkLimits
 
 PROPOSAL = "Groene waterstof voor de industrie.\nWe bouwen een elektrolyser in Groningen."
+DOCUMENT_XML = "word/document.xml"
+BODY_START = (b'<?xml version="1.0" encoding="UTF-8"?><w:document xmlns:w="http://schemas.openxmlformats.org/'
+              b'wordprocessingml/2006/main"><w:body><w:p><w:r><w:t>Groene waterstof</w:t></w:r></w:p>')
+BODY_END = b"</w:body></w:document>"
+REFUSED_WITHIN_S = 30  # on a busy two-core machine; unlimited, each bomb below takes minutes
+
+
+def word_file(paragraphs: tuple[str, ...] = ("Groene waterstof voor de industrie.",)) -> bytes:
+    document = docx.Document()
+    for paragraph in paragraphs:
+        document.add_paragraph(paragraph)
+    body = io.BytesIO()
+    document.save(body)
+    return body.getvalue()
+
+
+def with_document_xml(write: Callable[[io.BufferedIOBase], None]) -> bytes:
+    """A real .docx whose word/document.xml is written by `write` (streamed, so a bomb is never held in memory)."""
+    body = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(word_file())) as source, \
+            zipfile.ZipFile(body, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as target:
+        for info in source.infolist():
+            if info.filename == DOCUMENT_XML:
+                with target.open(DOCUMENT_XML, "w") as member:
+                    write(member)
+            else:
+                target.writestr(info, source.read(info.filename))
+    return body.getvalue()
+
+
+def write_element_bomb(member: io.BufferedIOBase) -> None:
+    """The issue's bomb: one paragraph of text, then eight million empty ones (48 MB of XML, under the 50 MB
+    unpacked-bytes limit; python-docx spent four minutes and 1.8 GB on it)."""
+    member.write(BODY_START)
+    for _ in range(80):
+        member.write(b"<w:p/>" * 100_000)
+    member.write(BODY_END)
 
 
 def make_pdf(path: Path, content: bytes) -> Path:
@@ -40,6 +89,20 @@ def pdf_document(objects: list[bytes]) -> bytes:
     body += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
     body += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref)
     return bytes(body)
+
+
+def repeated_page_pdf(path: Path, content: bytes, pages: int) -> Path:
+    """A PDF whose page tree lists one page `pages` times; the page's content stream is `content`, compressed."""
+    stream = zlib.compress(content, 9)
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [%s] /Count %d >>" % (b" ".join([b"3 0 R"] * pages), pages),
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Resources << /Font << /F1 5 0 R >> >> /Contents 4 0 R >>",
+        b"<< /Length %d /Filter /FlateDecode >>\nstream\n%s\nendstream" % (len(stream), stream),
+        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+    ]
+    path.write_bytes(pdf_document(objects))
+    return path
 
 
 def text_pdf(path: Path) -> Path:
@@ -201,3 +264,59 @@ def test_too_long_pasted_text_is_refused() -> None:
     assert read_text_input("a" * 200_000) == "a" * 200_000
     with pytest.raises(ProposalUnreadable, match="too long .*200,001 characters; the limit is 200,000"):
         read_text_input("a" * 200_001)
+
+
+# --- bounded work: files small in bytes that would take minutes to read -------------------------------------------
+
+def refused(path: Path, limits: WorkLimits = READ_LIMITS) -> str:
+    started = time.perf_counter()
+    with pytest.raises(ProposalTooDemanding) as raised:
+        read_proposal(path, limits=limits)
+    assert time.perf_counter() - started < REFUSED_WITHIN_S
+    return str(raised.value)
+
+
+def test_docx_of_millions_of_empty_paragraphs_is_refused_by_its_element_count(tmp_path: Path) -> None:
+    path = tmp_path / "bom.docx"
+    path.write_bytes(with_document_xml(write_element_bomb))
+    assert path.stat().st_size < 200_000
+    assert refused(path) == "this .docx file has more than 500,000 XML elements (the limit); it may be damaged or malicious"
+
+
+def test_docx_just_under_the_element_limit_is_read(tmp_path: Path) -> None:
+    path = tmp_path / "veel.docx"
+    path.write_bytes(with_document_xml(lambda member: member.write(BODY_START + b"<w:p/>" * 50_000 + BODY_END)))
+    assert read_proposal(path) == "Groene waterstof"
+
+
+def test_pdf_with_too_many_pages_is_refused_by_its_page_count(tmp_path: Path) -> None:
+    path = repeated_page_pdf(tmp_path / "pages.pdf", b"BT /F1 12 Tf 72 720 Td (Groene waterstof) Tj ET", 50_000)
+    assert refused(path).startswith("this PDF has 50,000 pages (the limit is 2,000)")
+
+
+def test_pdf_whose_content_would_take_minutes_is_stopped_at_the_cpu_limit(tmp_path: Path) -> None:
+    """10 kB: a thousand pages that share one content stream of 250,000 text operators (minutes in pypdf)."""
+    path = repeated_page_pdf(tmp_path / "druk.pdf", b"BT /F1 12 Tf 72 720 Td " + b"(a) Tj " * 250_000 + b"ET", 1_000)
+    assert path.stat().st_size < 20_000
+    short = WorkLimits(cpu_s=1, memory_bytes=READ_LIMITS.memory_bytes, wall_s=60)
+    assert refused(path, short) == ("reading this .pdf file was stopped: it took more than 1 s of processing time; it "
+                                    "may be damaged or malicious. Save it again as a plain document, or paste its text")
+
+
+
+def test_uploads_past_the_reader_children_wait_then_are_told_the_server_is_busy(tmp_path: Path) -> None:
+    """At most MAX_READING children read files at once (each may take a gigabyte); the next upload
+    waits up to its wall limit for one, then gets ReadersBusy (503) instead of a child of its own."""
+    from search import readers
+
+    path = tmp_path / "plan.docx"
+    path.write_bytes(word_file())
+    held = [readers._READING.acquire(blocking=False) for _ in range(readers.MAX_READING)]
+    try:
+        assert all(held)
+        with pytest.raises(readers.ReadersBusy, match="try again"):
+            read_proposal(path, limits=WorkLimits(cpu_s=5, memory_bytes=1_000_000_000, wall_s=0.2))
+    finally:
+        for _ in held:
+            readers._READING.release()
+    assert "Groene waterstof" in read_proposal(path)

@@ -8,7 +8,7 @@ import pyoxigraph as ox
 import pytest
 
 from kg.formats import results_format
-from kg.results import NATIVE_SAME, serialize_all_solutions, serialize_boolean, serialize_solutions, serialize_triples
+from kg.results import serialize_boolean, serialize_solutions, serialize_triples
 
 XSD = "http://www.w3.org/2001/XMLSchema#"
 QUERY = "SELECT ?s ?p ?o ?unbound WHERE { ?s ?p ?o } ORDER BY ?p ?o"
@@ -77,20 +77,3 @@ def tricky() -> ox.Store:
         store.add(ox.Quad(subject, ox.NamedNode("urn:typed"), ox.Literal(value, datatype=ox.NamedNode("urn:dt?x='1'"))))
         store.add(ox.Quad(subject, ox.NamedNode("urn:blank"), ox.BlankNode(f"b{i}")))
     return store
-
-
-@pytest.mark.parametrize("query", TRICKY_QUERIES)
-@pytest.mark.parametrize("fmt", NATIVE_SAME)
-def test_where_pyoxigraph_writes_whole_answers_it_writes_our_bytes(tricky: ox.Store, query: str, fmt: str) -> None:
-    result = tricky.query(query)
-    ours = serialize_solutions([v.value for v in result.variables], result, fmt, max_rows=1000)
-    assert ours.body == tricky.query(query).serialize(format=results_format(fmt).ox_format)
-
-
-@pytest.mark.parametrize("query", TRICKY_QUERIES)
-@pytest.mark.parametrize("fmt", ["json", "xml", "csv", "tsv"])
-def test_a_whole_answer_is_the_same_bytes_as_a_row_limited_one(tricky: ox.Store, query: str, fmt: str) -> None:
-    """What a query worker writes (row-limited) and what the in-thread path writes (kg.fast_queries)."""
-    limited = tricky.query(query)
-    expected = serialize_solutions([v.value for v in limited.variables], limited, fmt, max_rows=1000)
-    assert serialize_all_solutions(tricky.query(query), fmt, max_rows=1000) == expected

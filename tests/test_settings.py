@@ -20,12 +20,12 @@ def test_defaults_without_environment() -> None:
 def test_values_are_parsed_from_the_environment() -> None:
     settings = load_settings({"MK_PORT": "9001", "MK_STORE": "memory", "MK_DATA_DIRS": "a:b",
                               "MK_QUERY_TIMEOUT_S": "2.5", "MK_BASE_URI": "http://example.org/id/",
-                              "MK_INLINE_QUERY_MS": "0"})
+                              "MK_UPDATE_TIMEOUT_S": "5", "MK_CLIENT_QUERIES": "3"})
     assert settings.port == 9001
     assert settings.store == "memory"
     assert settings.data_dirs == (Path("a"), Path("b"))
     assert settings.query_timeout_s == 2.5
-    assert settings.inline_query_ms == 0
+    assert settings.update_timeout_s == 5 and settings.client_queries == 3
     assert settings.base_uri == "http://example.org/id/"
 
 
@@ -34,7 +34,8 @@ def test_values_are_parsed_from_the_environment() -> None:
     ("MK_STORE", "postgres", "choose"),
     ("MK_BASE_URI", "example.org/id", "http(s)"),
     ("MK_QUERY_TIMEOUT_S", "soon", "MK_QUERY_TIMEOUT_S"),
-    ("MK_INLINE_QUERY_MS", "-1", "0 or more"),
+    ("MK_UPDATE_TIMEOUT_S", "0", "more than 0"),
+    ("MK_CLIENT_QUERIES", "0", "1 or more"),
 ])
 def test_bad_values_get_a_clear_message(name: str, value: str, fragment: str) -> None:
     with pytest.raises(KgError, match=fragment.replace("(", r"\(").replace(")", r"\)")):

@@ -27,7 +27,7 @@ def test_text_without_a_form_is_a_query_error() -> None:
     ("SELECT * { SERVICE <http://evil.example/sparql> { ?s ?p ?o } }", ["http://evil.example/sparql"]),
     ("SELECT * { SERVICE SILENT <http://a/> { ?s ?p ?o } }", ["http://a/"]),
     ("LOAD <http://example.org/data.ttl> INTO GRAPH <urn:g>", ["http://example.org/data.ttl"]),
-    ("select * { service ?endpoint { ?s ?p ?o } }", ["?endpoint"]),
+    ("select * { service ?endpoint { ?s ?p ?o } }", [None]),
     ('SELECT * { ?s ?p "SERVICE <http://a/>" } # LOAD <http://b/>', []),
     ("SELECT * { ?s <http://example.org/SERVICE> ?o }", []),
 ])

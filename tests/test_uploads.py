@@ -1,6 +1,7 @@
 """Bad uploads through POST /api/match and the page POST /match: too large, the wrong type, not UTF-8, empty, damaged,
-a PDF without text, zip bombs disguised as .docx. Each is a 4xx whose message says what is wrong (on the page in the
-reader's language), quickly, without a traceback and without unpacking a bomb into memory."""
+a PDF without text, zip bombs disguised as .docx, files small in bytes that would take minutes of work. Each is a 4xx
+whose message says what is wrong (on the page in the reader's language), quickly, without a traceback and without
+unpacking a bomb into memory."""
 
 from __future__ import annotations
 
@@ -13,7 +14,6 @@ import zipfile
 import zlib
 from collections.abc import Callable
 
-import docx
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
@@ -22,12 +22,20 @@ from hypothesis import strategies as st
 from werkzeug.test import TestResponse
 
 from tests.test_match_page import PROPOSAL_NL, alert
-from tests.test_readers_search import make_pdf, pdf_document, text_pdf
+from tests.test_readers_search import (
+    DOCUMENT_XML,
+    make_pdf,
+    pdf_document,
+    repeated_page_pdf,
+    text_pdf,
+    with_document_xml,
+    word_file,
+    write_element_bomb,
+)
 from tests.test_web_security import TRACEBACK_SIGNS
 
 BOMB_BYTES = 210_000_000  # what the bomb's word/document.xml unpacks to; the .docx itself is about 0.2 MB
 MAX_PEAK_BYTES = 64_000_000  # Python memory a refused upload may use at its peak
-DOCUMENT_XML = "word/document.xml"
 XML_START = (b'<?xml version="1.0" encoding="UTF-8"?><w:document xmlns:w="http://schemas.openxmlformats.org/'
              b'wordprocessingml/2006/main"><w:body><w:p><w:r><w:t>')
 XML_END = b"</w:t></w:r></w:p></w:body></w:document>"
@@ -40,34 +48,11 @@ def client(search_app: Flask) -> FlaskClient:
 
 # --- the files ----------------------------------------------------------------------------------
 
-def word_file(paragraphs: tuple[str, ...] = ("Groene waterstof voor de industrie.",)) -> bytes:
-    document = docx.Document()
-    for paragraph in paragraphs:
-        document.add_paragraph(paragraph)
-    body = io.BytesIO()
-    document.save(body)
-    return body.getvalue()
-
-
 def zip_of(members: dict[str, bytes]) -> bytes:
     body = io.BytesIO()
     with zipfile.ZipFile(body, "w") as archive:
         for name, data in members.items():
             archive.writestr(name, data)
-    return body.getvalue()
-
-
-def with_document_xml(write: Callable[[io.BufferedIOBase], None]) -> bytes:
-    """A real .docx whose word/document.xml is written by `write` (streamed, so a bomb is never held in memory)."""
-    body = io.BytesIO()
-    with zipfile.ZipFile(io.BytesIO(word_file())) as source, \
-            zipfile.ZipFile(body, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as target:
-        for info in source.infolist():
-            if info.filename == DOCUMENT_XML:
-                with target.open(DOCUMENT_XML, "w") as member:
-                    write(member)
-            else:
-                target.writestr(info, source.read(info.filename))
     return body.getvalue()
 
 
@@ -168,6 +153,9 @@ def files(tmp_path_factory: pytest.TempPathFactory) -> dict[str, bytes]:
         "truncated-pdf": a_pdf[: len(a_pdf) * 2 // 3],
         "pdf-bomb": flate_bomb_pdf(),
         "pdf-bad-trailer": a_pdf.replace(b"trailer\n<<", b"trailer\n-<"),
+        "element-bomb": with_document_xml(write_element_bomb),
+        "page-bomb": repeated_page_pdf(tmp_path_factory.mktemp("pdf") / "pages.pdf",
+                                       b"BT /F1 12 Tf 72 720 Td (Groene waterstof) Tj ET", 50_000).read_bytes(),
     }
 
 
@@ -224,6 +212,10 @@ REFUSED = [
     ("pdf-without-text", "proposal.pdf", 400, "no extractable text", UNREADABLE_NL),
     ("truncated-pdf", "proposal.pdf", 400, "this PDF cannot be read", UNREADABLE_NL),
     ("pdf-bomb", "proposal.pdf", 400, "this PDF cannot be read", UNREADABLE_NL),
+    # small in bytes, minutes of work: refused by a count before the parser builds it all (413, like a file too large)
+    ("element-bomb", "proposal.docx", 413, "more than 500,000 XML elements (the limit); it may be damaged or malicious",
+     UNREADABLE_NL),
+    ("page-bomb", "proposal.pdf", 413, "this PDF has 50,000 pages (the limit is 2,000)", UNREADABLE_NL),
 ]
 # Files whose parsers raise their own errors (once let through as a 500), now refused as damaged.
 DAMAGED = [("garbled-docx", "proposal.docx", "zlib.error"),
@@ -313,7 +305,8 @@ def test_a_docx_bomb_that_understates_its_size_is_refused_without_unpacking_it(c
 
 
 def test_a_pdf_bomb_is_stopped_at_pypdfs_output_limit(client: FlaskClient, files: dict[str, bytes]) -> None:
-    # pypdf stops inflating a stream at its own limit (75 MB), so the peak stays near twice that, not 200 MB+.
+    # pypdf stops inflating a stream at its own limit (75 MB), and does so in the reading child (search.sandbox):
+    # the server process itself holds none of it.
     response, peak = peak_memory_of(lambda: upload(client, "/api/match", files["pdf-bomb"], "proposal.pdf"))
     api_refusal(response, 400)
     assert peak < 200_000_000, f"{peak / 1e6:.0f} MB at the peak"

@@ -12,6 +12,7 @@ from flask import Blueprint, Response, request, url_for
 from kg.entity import EntityView, Link, entity_view
 from kg.figures import Figures, compute_figures
 from kg.matrix import theme_cluster_matrix
+from kg.uris import entity_iri
 from search.result import Hit, MatchResult
 from search.similar import SimilarEntity
 from web.api_analytics import ANALYTICS_OPERATIONS, ANALYTICS_SERIALISED
@@ -116,7 +117,7 @@ def entity() -> Response:
     given = request.args.get("iri") or request.args.get("id")
     if not given:
         raise BadRequest("give ?id=<type>/<id> (for example programme/eccm) or ?iri=<entity IRI>")
-    iri = given if given.startswith(("http://", "https://")) else s.settings.base_uri + given.strip("/")
+    iri = entity_iri(s.settings.base_uri, given)
     view = entity_view(request_view(), iri)
     if view is None:
         raise NotFound(f"nothing is known about {iri}")

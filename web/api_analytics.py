@@ -9,7 +9,7 @@ from flask import Blueprint, Response, request
 
 from kg.editions import Coverage as EditionCoverage
 from kg.editions import Edition, EditionDiff, diff_editions, list_editions
-from kg.uris import is_slug, mint_uri
+from kg.uris import checked_iri, is_slug, mint_uri
 from search.gaps import KIND_ORDER, MissionGaps, find_mission_gaps
 from search.gaps import Coverage as GapCoverage
 from search.index import SearchIndex
@@ -116,7 +116,8 @@ def plan_gaps_of_mjp() -> Response:
         raise BadRequest("give the MJP as ?mjp=<id> (for example sample-mjp-04) or ?mjp=<its IRI>")
     if not given.startswith(("http://", "https://")) and not is_slug(given):
         raise BadRequest(f"?mjp={given} is neither an MJP id nor an IRI")
-    iri = given if given.startswith(("http://", "https://")) else str(mint_uri(s.settings.base_uri, "programme", given))
+    iri = checked_iri(given) if given.startswith(("http://", "https://")) else str(
+        mint_uri(s.settings.base_uri, "programme", given))
     top = read_options(request.args.getlist, s.settings.base_uri).top
     result = find_mjp_gaps(request_view(), _index(), iri, _threshold(s.settings.gap_threshold), limit=top)
     return json_answer(result.to_dict())

@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 
 from flask import Flask, Response, g, request
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from kg.settings import Settings, load_settings
 from web.body_limit import BodyLimit
@@ -12,8 +13,9 @@ from web.errors import register_error_handlers
 from web.finish import finish
 from web.headers import SECURITY_HEADERS
 from web.i18n import register_i18n
+from web.links import iri_link
 from web.services import Services
-from web.sparql_wsgi import SparqlQueries
+from web.sparql import SparqlDoor
 
 
 def create_app(settings: Settings | None = None) -> Flask:
@@ -30,18 +32,21 @@ def create_app(settings: Settings | None = None) -> Flask:
     from web.linked_data import linked_data
     from web.login import login
     from web.match_page import match_page
-    from web.sparql import sparql
 
-    for blueprint in (sparql, linked_data, graph_store, match_page, browse, dashboard, api, api_analytics, login):
+    for blueprint in (linked_data, graph_store, match_page, browse, dashboard, api, api_analytics, login):
         app.register_blueprint(blueprint)
     register_error_handlers(app)
     register_i18n(app)
-    app.jinja_env.filters["local_link"] = lambda iri: _local_link(iri, settings.base_uri)
+    app.jinja_env.filters["iri_link"] = lambda iri, label, css_class="": iri_link(iri, label, settings.base_uri, css_class)
     app.context_processor(_audience)
     app.before_request(_start_timer)
     app.after_request(_finish)
-    queries = SparqlQueries(app.wsgi_app, app)  # SPARQL queries are answered ahead of Flask
+    app.add_url_rule("/sparql", endpoint="sparql.endpoint", build_only=True)  # answered by web.sparql.SparqlDoor
+    queries = SparqlDoor(app.wsgi_app, app)  # /sparql is answered ahead of Flask
     app.wsgi_app = BodyLimit(queries, settings.max_body_bytes, SECURITY_HEADERS)  # type: ignore[method-assign]
+    if settings.trusted_proxies:  # outermost: everything inside sees the client's scheme and address
+        hops = settings.trusted_proxies
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)  # type: ignore[method-assign]
     return app
 
 
@@ -54,11 +59,6 @@ def _audience() -> dict[str, str]:
         return {"audience": current_audience()}
     except (Forbidden, Unauthorized):
         return {"audience": "public"}
-
-
-def _local_link(iri: str, base: str) -> str:
-    """Our own entity IRIs open on this server (/id/...); others link out as they are."""
-    return "/id/" + iri[len(base):] if iri.startswith(base) else iri
 
 
 def _start_timer() -> None:

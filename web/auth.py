@@ -90,12 +90,17 @@ def current_audience() -> str:
 
 
 def require_write_token() -> None:
+    """Writes need an admin token in the header (web.graph_store; /sparql calls require_admin)."""
+    require_admin(request.headers.get("Authorization", ""), services().settings)
+
+
+def require_admin(authorization: str, settings: Settings) -> None:
     """Writes need an admin token; without one configured, the server is read-only."""
-    if not _admin_tokens(services().settings):
+    if not _admin_tokens(settings):
         raise Forbidden("this endpoint is read-only: writes are switched off (no MK_ADMIN_TOKENS configured)")
-    if not request.headers.get("Authorization"):
+    if not authorization:
         raise Unauthorized("writes need an 'Authorization: Bearer <token>' header")
-    if current_role() is not Role.ADMIN:
+    if role_of_request(authorization, "", settings) is not Role.ADMIN:
         raise Forbidden("the token does not allow writes")
 
 

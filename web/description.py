@@ -27,13 +27,14 @@ def serialize(graph: Graph, fmt: str) -> tuple[bytes, str]:
     return graph.serialize(format=RDFLIB_FORMATS[fmt], encoding="utf-8"), GRAPH_OFFERS[fmt][0]
 
 
-def service_description(endpoint: str, fmt: str) -> tuple[bytes, str]:
+def service_description(endpoint: str, fmt: str, *, writable: bool) -> tuple[bytes, str]:
+    """The SPARQL service description; Update is advertised only where an admin token can write."""
     graph = Graph()
     graph.bind("sd", SD)
     service = URIRef(endpoint + "#service")
     graph.add((service, RDF.type, SD.Service))
     graph.add((service, SD.endpoint, URIRef(endpoint)))
-    for language in ("SPARQL11Query", "SPARQL11Update"):
+    for language in ("SPARQL11Query", "SPARQL11Update") if writable else ("SPARQL11Query",):
         graph.add((service, SD.supportedLanguage, SD[language]))
     graph.add((service, SD.feature, SD.UnionDefaultGraph))
     for name in RESULT_FORMATS:
@@ -45,7 +46,8 @@ def service_description(endpoint: str, fmt: str) -> tuple[bytes, str]:
     graph.add((dataset, SD.defaultGraph, default))
     graph.add((default, RDF.type, SD.Graph))
     graph.add((default, DCTERMS.description,
-               Literal("The union of all named graphs. Read-only without a write token.", lang="en")))
+               Literal("The union of the named graphs this audience may read."
+                       + (" Writes need an admin token." if writable else " This server is read-only."), lang="en")))
     return serialize(graph, fmt)
 
 

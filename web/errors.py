@@ -11,9 +11,13 @@ from werkzeug.exceptions import HTTPException
 from kg.editions import UnknownEdition
 from kg.endpoint import QueryRejected
 from kg.errors import DataFileError, InvalidRecord, KgError, QueryError, StoreError, UnsupportedResultFormat
+from kg.uris import InvalidIri
 from kg.worker import QueryTimeout
 from search.embedder import ModelUnavailable
+from search.index import IndexNotWritable
 from search.plan_gaps import UnknownProgramme
+from search.readers import ReadersBusy
+from web.client_slots import TooManyQueries
 
 log = logging.getLogger("missiekompas.web")
 
@@ -59,14 +63,18 @@ STATUS: list[tuple[type[Exception], int, str]] = [
     (UnknownEdition, 404, "Not Found"),
     (UnknownProgramme, 404, "Not Found"),
     (BadRequest, 400, "Bad Request"),
+    (InvalidIri, 400, "Invalid IRI"),
     (UnsupportedMediaType, 415, "Unsupported Media Type"),
     (PayloadTooLarge, 413, "Content Too Large"),
     (SearchUnavailable, 503, "Search unavailable"),
+    (IndexNotWritable, 503, "Search index not writable"),
     (QueryRejected, 400, "Query refused"),
     (QueryError, 400, "Malformed query"),
     (InvalidRecord, 400, "Invalid data"),
     (DataFileError, 400, "Unreadable data"),
     (QueryTimeout, 503, "Query timeout"),
+    (TooManyQueries, 429, "Too Many Requests"),
+    (ReadersBusy, 503, "Busy"),
     (StoreError, 503, "Store unavailable"),
 ]
 
@@ -81,12 +89,14 @@ def problem(status: int, title: str, detail: str) -> Response:
     response = Response(body, status=status, content_type="application/problem+json")
     if status == 401:
         response.headers["WWW-Authenticate"] = 'Bearer realm="missiekompas"'
+    if status == 429:
+        response.headers["Retry-After"] = "1"
     return response
 
 
 def error_response(exc: Exception, body_limit: int) -> Response:
     """The problem+json answer to any exception a request raised (Flask's handlers and the SPARQL
-    query path, web.sparql_wsgi, both answer through here)."""
+    door, web.sparql, both answer through here)."""
     if isinstance(exc, KgError):
         status, title = status_of(exc)
         if status >= 500:

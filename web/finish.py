@@ -1,5 +1,5 @@
 """What every answer gets on its way out, from Flask (web.app) or the SPARQL query path
-(web.sparql_wsgi): the security headers where the route set none, CORS on reads, one log line."""
+(web.sparql): the security headers where the route set none, CORS on reads, one log line."""
 
 from __future__ import annotations
 

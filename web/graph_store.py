@@ -5,7 +5,7 @@ from __future__ import annotations
 import pyoxigraph as ox
 from flask import Blueprint, Response, request
 
-from kg.queries import SAFE_IRI
+from kg.uris import checked_iri
 from web.auth import request_view, require_write_token
 from web.errors import BadRequest, NotFound, UnsupportedMediaType
 from web.negotiation import GRAPH_OFFERS, negotiate
@@ -47,9 +47,7 @@ def _target() -> str | None:
     has_default = "default" in request.args
     if has_default == bool(graphs) or len(graphs) > 1:
         raise BadRequest("give exactly one of ?graph=<IRI> or ?default")
-    if graphs and not SAFE_IRI.match(graphs[0]):
-        raise BadRequest(f"not an absolute IRI: {graphs[0]!r}")
-    return graphs[0] if graphs else None
+    return checked_iri(graphs[0]) if graphs else None
 
 
 def _exists(graph: str) -> bool:

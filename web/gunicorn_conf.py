@@ -1,18 +1,24 @@
 """gunicorn settings, taken from the same MK_* configuration as everything else."""
 
 from kg.settings import load_settings
-from web.server_hooks import install
+from web.server_hooks import KEEPALIVE_S, install
 
-install()  # gunicorn's own error answers get the security headers
+install()  # gunicorn's own error answers get the security headers; a silent connection is closed
 
 _settings = load_settings()
 bind = f"{_settings.host}:{_settings.port}"
 workers = _settings.workers
-threads = _settings.threads
-worker_class = "gthread"
-timeout = int(_settings.query_timeout_s) + 30
+# The asgi worker reads every request whole on its event loop before web.asgi hands it to one of
+# MK_THREADS threads: with gthread a client that sent headers and then stalled its body held a thread
+# for good, and a few such clients blocked the server.
+worker_class = "asgi"
+wsgi_app = "web.asgi:create_asgi_app()"
+asgi_lifespan = "off"
+keepalive = KEEPALIVE_S
+timeout = int(max(_settings.query_timeout_s, _settings.body_timeout_s)) + 30
 limit_request_line = 8190  # gunicorn's maximum; longer queries go by POST
 accesslog = None
+forwarded_allow_ips = ""  # gunicorn believes no X-Forwarded-*: MK_TRUSTED_PROXIES decides (web.app, ProxyFix)
 control_socket_disable = True  # one fixed socket path per user would clash between servers on one machine
 
 # Requests and SPARQL queries are logged with their duration (never a header); a filter blanks out

@@ -11,6 +11,7 @@ from kg.entity import describe_entity, entity_view
 from kg.export import export_graph
 from kg.formats import rdf_format
 from kg.store import GraphView, View
+from kg.uris import checked_iri
 from web.auth import current_audience, request_view
 from web.description import DUMPS, serialize, void_description
 from web.errors import NotFound
@@ -26,7 +27,7 @@ _dump_lock = threading.Lock()
 @linked_data.route("/id/<path:rest>")
 def entity(rest: str) -> Response:
     s = services()
-    iri = s.settings.base_uri + rest
+    iri = checked_iri(s.settings.base_uri + rest)
     accept = request.headers.get("Accept")
     if prefers_html(accept) and not request.args.get("format"):
         view = entity_view(request_view(), iri)

@@ -15,9 +15,9 @@ from flask import request
 from werkzeug.datastructures import FileStorage
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from kg.uris import is_slug, mint_uri
+from kg.uris import checked_iri, is_slug, mint_uri
 from search.match import Filters
-from search.readers import MAX_TEXT_CHARS, SUFFIXES, ProposalUnreadable, read_proposal
+from search.readers import MAX_TEXT_CHARS, SUFFIXES, ProposalTooDemanding, ProposalUnreadable, read_proposal
 from web.errors import BadRequest, PayloadTooLarge, UnsupportedMediaType
 from web.i18n import message
 
@@ -60,6 +60,12 @@ class UnreadableProposal(Refusal, BadRequest):
     key = "error.unreadable"
 
 
+class FileTooDemanding(Refusal, PayloadTooLarge):
+    """A file that would take too much work to read (elements, pages, CPU time, memory): 413, as one too large."""
+
+    key = "error.unreadable"
+
+
 class InvalidOption(Refusal, BadRequest):
     key = "error.option"
 
@@ -99,7 +105,7 @@ def read_options(get_list: Callable[[str], list[str]], base: str) -> MatchReques
 
 def _iri(base: str, path: str, facet: str, value: str) -> str:
     if value.startswith((base, "http://", "https://")):
-        return value
+        return checked_iri(value)
     if not is_slug(value):
         raise InvalidOption(name=facet, value=value, allowed=f"ids or IRIs of {path}s")
     return str(mint_uri(base, path, value))
@@ -152,6 +158,8 @@ def read_upload(upload: FileStorage, max_bytes: int) -> str:
         upload.save(path)
         try:
             return read_proposal(path, max_bytes=max_bytes)
+        except ProposalTooDemanding as exc:
+            raise FileTooDemanding(reason=str(exc)) from None
         except ProposalUnreadable as exc:
             raise UnreadableProposal(reason=str(exc)) from None
 

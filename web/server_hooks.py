@@ -1,17 +1,23 @@
 """What gunicorn does on its own, made to follow the house rules: its error answers (a request it
-cannot parse never reaches Flask) carry the security headers, and no log line carries a secret."""
+cannot parse never reaches Flask) carry the security headers, a connection gets KEEPALIVE_S for a
+request's headers, and no log line carries a secret."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import re
-import socket
 
-from gunicorn import util
+from gunicorn.asgi.protocol import ASGIProtocol
+from gunicorn.workers import gasgi
 
 from kg.settings import load_settings
 from web.headers import SECURITY_HEADERS
+
+# Longer than clients keep an idle connection for reuse (Node's agent and undici: 4 s), so the server
+# never closes one a client is about to use; answers say so in `Keep-Alive: timeout=`.
+KEEPALIVE_S = 10
 
 _CREDENTIALS = re.compile(r"(?i)\b(authorization|bearer|basic|token|password)\b([\s:='\"]*)([^\s'\",;]+)")
 
@@ -50,14 +56,36 @@ class RedactSecrets(logging.Filter):
         return True
 
 
-def write_error(sock: socket.socket, status_int: int, reason: str, mesg: str) -> None:
-    """gunicorn's own error answer, as problem+json with the security headers."""
-    body = json.dumps({"type": "about:blank", "title": reason, "status": status_int,
-                       "detail": redact(str(mesg))}).encode()
-    head = (f"HTTP/1.1 {status_int} {reason}\r\nConnection: close\r\nContent-Type: application/problem+json\r\n"
-            f"Content-Length: {len(body)}\r\n" + "".join(f"{k}: {v}\r\n" for k, v in SECURITY_HEADERS.items()) + "\r\n")
-    util.write_nonblock(sock, head.encode("latin-1") + body)
+def problem_answer(status: int, reason: str, detail: str) -> tuple[list[tuple[str, str]], bytes]:
+    """The headers and body of an answer the server writes itself (not Flask): problem+json with the
+    security headers, and the connection closes after it."""
+    body = json.dumps({"type": "about:blank", "title": reason, "status": status, "detail": redact(detail)}).encode()
+    headers = [("Content-Type", "application/problem+json"), ("Content-Length", str(len(body))), ("Connection", "close"),
+               *SECURITY_HEADERS.items()]
+    return headers, body
+
+
+class Protocol(ASGIProtocol):
+    """gunicorn's connection of the asgi worker, made to keep the limits the gthread worker kept: at
+    most `worker_connections` open at once, and the first request's headers must come within the
+    keep-alive time, as every later one's do (gunicorn times only those, so a silent connection stayed
+    open for good). The error answers it writes itself are `problem_answer`s."""
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        super().connection_made(transport)
+        if self._request_ready is None:  # not HTTP/1 (HTTP/2 chosen in the TLS handshake)
+            return
+        if self.worker.nr_conns > self.worker.worker_connections:
+            self._keepalive_timeout()  # closes it at once, as the timer would
+        else:
+            self._arm_keepalive_timer()  # stopped when the request's headers are in
+
+    def _send_error_response(self, status: int, message: str, extra_headers: tuple[tuple[str, str], ...] = ()) -> None:
+        reason = self._get_reason_phrase(status)
+        headers, body = problem_answer(status, reason, str(message))
+        head = "".join(f"{name}: {value}\r\n" for name, value in (*headers, *extra_headers))
+        self._safe_write(f"HTTP/1.1 {status} {reason}\r\n{head}\r\n".encode("latin-1") + body)
 
 
 def install() -> None:
-    util.write_error = write_error  # gunicorn's workers call util.write_error for requests they cannot parse
+    gasgi.ASGIProtocol = Protocol  # the asgi worker makes one per connection by this name

@@ -7,10 +7,11 @@ from typing import TYPE_CHECKING
 
 from flask import current_app
 
-from kg.endpoint import Limits, QueryService
+from kg.endpoint import Limits, QueryService, open_query_service
 from kg.settings import Settings
 from kg.store import Store, open_store
 from search.embedder import ModelUnavailable
+from search.index import IndexNotWritable
 from web.errors import SearchUnavailable
 
 if TYPE_CHECKING:  # search loads numpy, FAISS and spaCy: imported when search is first used
@@ -45,8 +46,8 @@ class Services:
             if self._query is None:
                 s = self.settings
                 limits = Limits(timeout_s=s.query_timeout_s, max_rows=s.max_rows, outbound_allow=s.outbound_allow,
-                                inline_s=s.inline_query_ms / 1000)
-                self._query = QueryService(store, limits, workers=s.query_workers)
+                                update_timeout_s=s.update_timeout_s)
+                self._query = open_query_service(s.store, store, limits, workers=s.query_workers)
             return self._query
 
     def matcher(self, audience: str) -> Matcher:
@@ -67,7 +68,7 @@ class Services:
 
         try:
             matcher = self.matcher(audience)
-        except (SearchUnavailable, ModelUnavailable):
+        except (SearchUnavailable, ModelUnavailable, IndexNotWritable):
             return ()
         return similar_entities(matcher.index, iri, top=top)
 

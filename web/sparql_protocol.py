@@ -1,88 +1,83 @@
-"""The SPARQL 1.1 Protocol's reading of a request and its answer to a query, on a plain werkzeug
-request: the Flask route (web.sparql) and the WSGI query path (web.sparql_wsgi) share it."""
+"""The SPARQL 1.1 Protocol's reading of a request (with the 1.2 `version` parameter): exactly one
+operation, from the places the protocol allows for each method and content type, or a 400/415."""
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
 from urllib.parse import parse_qsl
 
-from flask import Response
-from werkzeug.datastructures import CombinedMultiDict, MultiDict
+from werkzeug.datastructures import MultiDict
 from werkzeug.wrappers import Request
 
-from kg.execute import QueryRequest
-from kg.sparql_text import query_form
 from web.errors import BadRequest, UnsupportedMediaType
-from web.finish import logging_requests
-from web.negotiation import BOOLEAN_OFFERS, GRAPH_OFFERS, RESULTS_OFFERS, negotiate
-from web.services import Services
 
 FORM = "application/x-www-form-urlencoded"
 QUERY = "application/sparql-query"
 UPDATE = "application/sparql-update"
+VERSIONS = ("1.1", "1.2", "1.2-basic")  # what `version` may say; the engine reads all of them
 
 
 @dataclass(frozen=True)
 class Operation:
-    """What a protocol request asks: exactly one query or one update, with its dataset."""
+    """What a protocol request asks: a query, an update, or nothing (the description, the editor)."""
 
-    query: str | None
-    update: str | None
-    default_graphs: tuple[str, ...]
-    named_graphs: tuple[str, ...]
-    using: tuple[str, ...]
-    using_named: tuple[str, ...]
-    format: str | None
+    kind: str  # "query", "update" or "none"
+    text: str
+    default_graphs: tuple[str, ...] = ()
+    named_graphs: tuple[str, ...] = ()
+    using: tuple[str, ...] = ()
+    using_named: tuple[str, ...] = ()
+    format: str | None = None
 
 
 def read_operation(request: Request) -> Operation:
-    """The query or update of a GET or POST, refusing what the protocol does not allow (400/415)."""
-    params = _strict_params(request.query_string)
-    queries, updates = params.getlist("query"), params.getlist("update")
-    if request.method == "POST":
-        kind = (request.mimetype or "").lower()
-        if not kind:
-            raise BadRequest("a POST needs a Content-Type: application/x-www-form-urlencoded, "
-                             "application/sparql-query or application/sparql-update")
-        _check_charset(request)
-        if kind == FORM:
-            form = _strict_params(request.get_data(cache=True))
-            queries, updates = queries + form.getlist("query"), updates + form.getlist("update")
-            params = CombinedMultiDict([params, form])
-        elif kind in (QUERY, UPDATE):
-            (queries if kind == QUERY else updates).append(_body_text(request))
-        else:
-            raise UnsupportedMediaType(f"unsupported Content-Type {kind!r}; use {FORM}, {QUERY} or {UPDATE}")
-    elif updates:
-        raise BadRequest("a SPARQL update must be sent with POST, not GET")
+    """The one operation of a GET or POST. GET carries a query in the URL; a form POST carries its
+    query or update (and dataset) in the body only; a direct POST carries the text as its body and
+    the dataset in the URL."""
+    url = _strict_params(request.query_string)
+    if request.method != "POST":
+        if "update" in url:
+            raise BadRequest("a SPARQL update must be sent with POST, not GET")
+        return _operation(url, url)
+    kind = (request.mimetype or "").lower()
+    if not kind:
+        raise BadRequest(f"a POST needs a Content-Type: {FORM}, {QUERY} or {UPDATE}")
+    _check_charset(request)
+    if kind == FORM:
+        if "query" in url or "update" in url:
+            raise BadRequest("with a form POST the query or update goes in the body, not in the URL")
+        form = _strict_params(request.get_data(cache=True))
+        if "query" not in form and "update" not in form:
+            raise BadRequest("the form POST has no 'query' or 'update' parameter")
+        return _operation(form, form)
+    if kind not in (QUERY, UPDATE):
+        raise UnsupportedMediaType(f"unsupported Content-Type {kind!r}; use {FORM}, {QUERY} or {UPDATE}")
+    if "query" in url or "update" in url:
+        raise BadRequest(f"with {kind} the text is the body; the URL may not carry 'query' or 'update' too")
+    body = MultiDict([("query" if kind == QUERY else "update", _body_text(request))])
+    return _operation(body, url)
+
+
+def _operation(texts: MultiDict[str, str], params: MultiDict[str, str]) -> Operation:
+    queries, updates = texts.getlist("query"), texts.getlist("update")
     if len(queries) + len(updates) > 1:
         raise BadRequest("give exactly one 'query' or one 'update', not several")
+    _check_version(params.getlist("version"))
+    text = (queries or updates or [None])[0]
+    kind = "query" if queries else "update" if updates else "none"
     return Operation(
-        query=queries[0] if queries else None, update=updates[0] if updates else None,
+        kind=kind, text=text or "",
         default_graphs=tuple(params.getlist("default-graph-uri")), named_graphs=tuple(params.getlist("named-graph-uri")),
         using=tuple(params.getlist("using-graph-uri")), using_named=tuple(params.getlist("using-named-graph-uri")),
         format=params.get("format"),
     )
 
 
-def answer_query(request: Request, op: Operation, services: Services, audience: str) -> tuple[Response, str]:
-    """The query's results in the negotiated format, and what the request's log line should add."""
-    assert op.query is not None
-    form = query_form(op.query)
-    offers = {"SELECT": RESULTS_OFFERS, "ASK": BOOLEAN_OFFERS}.get(form, GRAPH_OFFERS)
-    fmt = negotiate(offers, request.headers.get("Accept"), op.format)
-    started = time.perf_counter()
-    asked = QueryRequest(op.query, op.default_graphs, op.named_graphs, base_iri=request.base_url)
-    result = services.queries.query(asked, fmt, audience)
-    detail = (f"; {form} as {fmt}, query {(time.perf_counter() - started) * 1000:.1f} ms"
-              f"{' (truncated)' if result.truncated else ''}: {' '.join(op.query.split())[:200]}"
-              if logging_requests() else "")
-    response = Response(result.body, content_type=result.media_type)
-    response.headers["Vary"] = "Accept"
-    if result.truncated:
-        response.headers["X-Result-Truncated"] = f"true; max-rows={services.settings.max_rows}"
-    return response, detail
+def _check_version(given: list[str]) -> None:
+    if len(given) > 1:
+        raise BadRequest("give the 'version' parameter at most once")
+    if given and given[0] not in VERSIONS:
+        raise BadRequest(f"unknown SPARQL version {given[0]!r}; this endpoint reads {', '.join(VERSIONS)}")
 
 
 def _strict_params(raw: bytes) -> MultiDict[str, str]:
