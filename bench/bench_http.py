@@ -27,7 +27,7 @@ import requests
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.bench_graph import oxigraph_binary, oxigraph_server, total_memory  # noqa: E402
+from bench.bench_graph import oxigraph_server, required_oxigraph_binary, total_memory  # noqa: E402
 from kg.access import PUBLIC  # noqa: E402
 from kg.build import build  # noqa: E402
 from kg.queries import named_query  # noqa: E402
@@ -136,9 +136,7 @@ def interleaved(calls: dict[str, Callable[[], object]], runs: int) -> dict[str, 
 
 
 def measure(runs: int, clients: int, seconds: float) -> dict[str, Any]:
-    binary = oxigraph_binary()
-    if binary is None:
-        raise SystemExit("the oxigraph binary (PyPI package 'oxigraph') is needed")
+    binary = required_oxigraph_binary()
     with tempfile.TemporaryDirectory() as tmp, ExitStack() as stack:
         folder = Path(tmp)
         store_path, quads = prepare(folder)

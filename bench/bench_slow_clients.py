@@ -21,7 +21,7 @@ import requests
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.bench_graph import oxigraph_binary, oxigraph_server  # noqa: E402
+from bench.bench_graph import oxigraph_server, required_oxigraph_binary  # noqa: E402
 from bench.bench_http import fill_oxigraph_serve, interleaved, percentile, prepare  # noqa: E402
 from tests.conftest import start_server, stop_server  # noqa: E402
 
@@ -72,9 +72,7 @@ def main() -> None:
     parser.add_argument("--stalled", type=int, default=16, help="connections with a stalled body")
     parser.add_argument("--stall-s", type=float, default=20.0, help="how long they stall")
     args = parser.parse_args()
-    binary = oxigraph_binary()
-    if binary is None:
-        raise SystemExit("the oxigraph binary (PyPI package 'oxigraph') is needed")
+    binary = required_oxigraph_binary()
     with tempfile.TemporaryDirectory() as tmp, ExitStack() as stack:
         folder = Path(tmp)
         store_path, quads = prepare(folder)

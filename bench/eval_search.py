@@ -35,7 +35,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import statistics
 import sys
 import time
@@ -52,6 +51,7 @@ if str(REPO_ROOT) not in sys.path:  # `python bench/eval_search.py` puts bench/,
 import yaml  # noqa: E402
 
 from kg.settings import Settings  # noqa: E402
+from search.evaluation import ndcg_at, recall_at, reciprocal_rank  # noqa: E402
 
 LABELS = REPO_ROOT / "tests" / "fixtures" / "eval" / "proposals.yaml"
 SECTIONS = ("questions", "programmes", "missions", "clusters", "themes")
@@ -116,35 +116,6 @@ def ranked_sections(result: Any) -> dict[str, list[str]]:
     return {s: [h.iri for h in getattr(result, s)] for s in SECTIONS}
 
 
-def reciprocal_rank(ranked: Sequence[str], relevant: Sequence[str], k: int = TOP) -> float:
-    wanted = set(relevant)
-    for i, iri in enumerate(ranked[:k], start=1):
-        if iri in wanted:
-            return 1.0 / i
-    return 0.0
-
-
-def recall_at(ranked: Sequence[str], relevant: Sequence[str], k: int = TOP) -> float:
-    wanted = set(relevant)
-    return len(wanted & set(ranked[:k])) / len(wanted) if wanted else 0.0
-
-
-def gains(relevant: Sequence[str], graded: bool) -> dict[str, float]:
-    """Binary: 1 per listed record. Graded: n, n-1, ..., 1 in list order (most relevant first)."""
-    n = len(relevant)
-    return {iri: float(n - i) if graded else 1.0 for i, iri in enumerate(relevant)}
-
-
-def ndcg_at(ranked: Sequence[str], relevant: Sequence[str], k: int = TOP, graded: bool = False) -> float:
-    gain = gains(relevant, graded)
-    if not gain:
-        return 0.0
-    dcg = sum(gain.get(iri, 0.0) / math.log2(i + 1) for i, iri in enumerate(ranked[:k], start=1))
-    ideal = sorted(gain.values(), reverse=True)[:k]
-    idcg = sum(g / math.log2(i + 1) for i, g in enumerate(ideal, start=1))
-    return dcg / idcg
-
-
 def score_proposal(ranked: dict[str, list[str]], proposal: Proposal, graded: bool = False,
                    k: int = TOP) -> dict[str, dict[str, float]]:
     """section -> {mrr, ndcg, recall} for the sections the proposal has relevant records for."""
@@ -196,7 +167,7 @@ class Engine:
 
 
 def ensure_model(path: str) -> str:
-    from search.model_build import ensure_model_folder
+    from tools.model_build import ensure_model_folder
 
     return str(ensure_model_folder(Path(path)))
 

@@ -176,7 +176,7 @@ def summarise_search(data: dict[str, Any], s: Summary) -> None:
     build, match = data["build"], data["match"]
     s.add("search", "index build: documents/s; ratio to a raw model.encode of the same texts",
           f"{build['docs_per_s']['build']:.1f}/s; {build['ratio']:.2f}x", "bench_search")
-    s.add("search", f"match of a {match['words']}-word proposal: median; ratio to encoding the text alone",
+    s.add("search", f"match of a {match['words']}-word proposal: median; ratio to encoding its passages alone",
           f"{ms(match['match_median_ms'])}; {match['ratio']:.2f}x", "bench_search")
 
 

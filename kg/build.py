@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import os
 import shutil
 import time
 from collections.abc import Iterable
@@ -19,6 +18,7 @@ from tqdm import tqdm
 from kg.access import INTERNAL, PUBLIC
 from kg.convert import Conversion, convert_files
 from kg.errors import DataFileError, InvalidRecord, Violation
+from kg.publish import publish_folder
 from kg.readers import DataFile, find_data_files, read_data_file
 from kg.settings import Settings
 from kg.store import Store
@@ -91,7 +91,8 @@ def read_editions(data_dirs: Iterable[Path], *, progress: bool = False) -> dict[
         root = folder / EDITIONS_FOLDER
         if not root.is_dir():
             continue
-        for edition in sorted(p for p in root.iterdir() if p.is_dir()):
+        # A hidden folder is an edition still being added (kg.publish.publish_folder), or one left by a killed add.
+        for edition in sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith(".")):
             name = edition.name
             if not is_slug(name):
                 raise DataFileError(f"{edition}: an edition folder's name must be a slug like 2025 or call-2024")
@@ -136,7 +137,7 @@ def compile_dataset(files: list[DataFile], base: str, *, editions: dict[str, lis
 
 def add_edition(settings: Settings, name: str, paths: list[Path]) -> Path:
     """Validate `paths` as edition `name` together with the current data, then copy them to
-    `<first data folder>/editions/<name>/` (a new folder swapped in by one rename). Nothing is
+    `<first data folder>/editions/<name>/` (a folder that appears whole: kg.publish). Nothing is
     copied when anything is invalid; an existing edition of that name is refused."""
     if not is_slug(name) or name == "current":
         raise DataFileError(f"edition name {name!r} must be a slug such as 2025 or call-2024 (and not 'current')")
@@ -149,11 +150,12 @@ def add_edition(settings: Settings, name: str, paths: list[Path]) -> Path:
             raise DataFileError(f"{path}: no such file")
     new = [read_data_file(p, display=f"{EDITIONS_FOLDER}/{name}/{p.name}") for p in paths]
     compile_dataset(read_files(settings.data_dirs), settings.base_uri, editions={**editions, name: new})
-    staging = target.with_name(f".{name}.incoming-{os.getpid()}")
-    staging.mkdir(parents=True)
-    for path in paths:
-        shutil.copyfile(path, staging / path.name)
-    staging.rename(target)
+
+    def copy(staging: Path) -> None:
+        for path in paths:
+            shutil.copyfile(path, staging / path.name)
+
+    publish_folder(target, copy)
     return target
 
 

@@ -77,6 +77,19 @@ class EditionDiff:
         return out
 
 
+@dataclass(frozen=True)
+class EditionChoice:
+    """The editions there are (past ones by name, then `current`) and the two to compare."""
+
+    names: tuple[str, ...]
+    before: str
+    after: str
+
+    @property
+    def has_past(self) -> bool:
+        return len(self.names) > 1
+
+
 def list_editions(view: GraphView) -> list[Edition]:
     rows = view.select(PREFIXES + "SELECT ?g ?name WHERE { ?g a mk:Edition ; mk:editionName ?name } ORDER BY ?name")
     return [Edition(str(r["name"]), str(r["g"])) for r in rows] + [Edition(CURRENT, None)]
@@ -89,6 +102,13 @@ def find_edition(view: GraphView, name: str) -> Edition:
             return edition
     known = ", ".join(e.name for e in editions)
     raise UnknownEdition(f"no edition named {name!r}; known: {known} (past editions live in data/editions/<name>/)")
+
+
+def choose_editions(view: GraphView, before: str | None, after: str | None) -> EditionChoice:
+    """The asked editions; by default the latest past edition against the current portfolio."""
+    names = tuple(e.name for e in list_editions(view))
+    past = [name for name in names if name != CURRENT]
+    return EditionChoice(names, before or (past[-1] if past else CURRENT), after or CURRENT)
 
 
 def _scoped(edition: Edition, pattern: str) -> str:

@@ -3,10 +3,8 @@ search index, then prove it by looking for every identifying value in what is le
 
 from __future__ import annotations
 
-import os
 import re
 import shutil
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -16,6 +14,7 @@ from kg.build import build, read_files
 from kg.errors import KgError
 from kg.export import export_graph
 from kg.formats import RDF_FORMATS
+from kg.publish import write_atomically
 from kg.readers import SUFFIXES, DataFile
 from kg.settings import Settings
 from kg.store import OxigraphStore, Store
@@ -41,11 +40,11 @@ def forget_person(settings: Settings, store: Store, person_id: str) -> Removal:
     values = _identifying_values(settings, person_id, record)
     text = data_file.path.read_text(encoding="utf-8")
     remaining = _without_record(text, person_id, data_file.display)
-    _write_atomically(data_file.path, remaining)
+    write_atomically(data_file.path, remaining.encode("utf-8"))
     try:
         build(settings, store)
     except KgError:
-        _write_atomically(data_file.path, text)  # nothing half-done: the file comes back as it was
+        write_atomically(data_file.path, text.encode("utf-8"))  # nothing half-done: the file comes back as it was
         raise
     if isinstance(store, OxigraphStore):
         store.drop_old_versions()
@@ -109,13 +108,6 @@ def _without_record(text: str, person_id: str, shown: str) -> str:
             raise KgError(f"{shown}: could not cut '{person_id}' out cleanly; remove it by hand")
         return kept
     raise PersonNotFound(f"{shown}: no record '{person_id}' found in the YAML structure")
-
-
-def _write_atomically(path: Path, text: str) -> None:
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    with os.fdopen(handle, "w", encoding="utf-8") as out:
-        out.write(text)
-    os.replace(temporary, path)
 
 
 def _drop_index_mentioning(index_path: Path, values: tuple[str, ...]) -> None:

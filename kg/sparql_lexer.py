@@ -161,7 +161,22 @@ def _paren_frame(frames: list[str], out: list[Token]) -> str:
         return EXPR
     if previous is not None and previous.kind in (IRI, PNAME) and len(out) > 1 and out[-2].keyword == "FILTER":
         return EXPR  # FILTER <f>(...)
-    return LIST
+    return EXPR if _in_modifier(frames, out) else LIST
+
+
+_MODIFIERS = frozenset({"SELECT", "DISTINCT", "REDUCED", "BY", "HAVING", "ASC", "DESC"})
+
+
+def _in_modifier(frames: list[str], out: list[Token]) -> bool:
+    """Inside a subquery's projection or its GROUP BY / ORDER BY / HAVING, "(" opens an expression:
+    the nearest keyword at this depth says so (looking back a bounded number of tokens)."""
+    depth = len(frames)
+    for token in reversed(out[-64:]):
+        if token.depth < depth:
+            return False
+        if token.depth == depth and token.kind == WORD and token.text not in CASE_SENSITIVE_WORDS:
+            return token.keyword in _MODIFIERS
+    return False
 
 
 def _error(text: str, pos: int, what: str = "") -> SparqlSyntaxError:

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import fcntl
 import os
-import shutil
-import time
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -16,6 +14,7 @@ import pyoxigraph as ox
 from kg.access import AUDIENCES, INTERNAL, read_policy, view_quads
 from kg.errors import QueryError, StoreError
 from kg.formats import rdf_format, results_format
+from kg.publish import PublishFailed, prune, publish_version
 from kg.remote import RemoteStore
 from kg.settings import Settings
 from kg.terms import to_python
@@ -167,9 +166,8 @@ LAYOUT = "layout-2"  # a file in every version folder: the source store plus one
 
 
 def fill_version(version: Path, fill: Callable[[ox.Store], object]) -> None:
-    """Make a complete version folder: the source store as `fill` writes it, one view per audience,
-    and the layout marker last (a folder without it is never opened)."""
-    version.mkdir()
+    """Fill the new, empty version folder completely: the source store as `fill` writes it, one view
+    per audience, and the layout marker last (a folder without it is never opened)."""
     source = ox.Store(str(version / "source"))
     fill(source)
     views = _fill_views(source, lambda audience: ox.Store(str(version / audience)))
@@ -216,10 +214,10 @@ class OxigraphStore(_InternalReads):
     `path` is a symbolic link to a versioned folder that is only ever opened read-only. It holds
     the source store (`source/`, what writes change) and one materialised view per audience
     (`public/`, `internal/`, see kg.access). Every write (a build, an import, a SPARQL update)
-    fills a new folder and then swaps the link with one atomic rename, under a file lock: a crash
-    or a failed write never leaves a half-written store, readers in other processes keep answering
-    from the old version and pick up the new one on their next request, and the previous version
-    is kept for readers still busy with it.
+    fills a new folder and then swaps the link with one atomic rename (kg.publish), under a file
+    lock: a crash or a failed write never leaves a half-written store, readers in other processes
+    keep answering from the old version and pick up the new one on their next request, and the
+    previous version is kept for readers still busy with it.
     """
 
     name = "oxigraph"
@@ -240,7 +238,7 @@ class OxigraphStore(_InternalReads):
         if self._folder is None:
             self._folder = self.path.parent.resolve()
         try:
-            return self._folder / os.readlink(self.path)  # the link names a sibling folder (see _swap_link)
+            return self._folder / os.readlink(self.path)  # the link names a sibling folder (kg.publish)
         except OSError:  # not a link (yet): resolve the long way
             return self.path.resolve()
 
@@ -290,47 +288,34 @@ class OxigraphStore(_InternalReads):
 
     @contextmanager
     def _write_lock(self) -> Iterator[None]:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        with open(self.path.with_name(f".{self.path.name}.lock"), "w") as lock:
+        """One writer at a time: an update reads the current version and writes the next one, so two
+        at once would lose the first one's changes."""
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            lock = os.open(self.path.with_name(f".{self.path.name}.lock"), os.O_WRONLY | os.O_CREAT, 0o666)
+        except OSError as exc:
+            raise StoreError(f"cannot lock the store at {self.path} for writing: {exc.strerror or exc}") from exc
+        try:
             fcntl.flock(lock, fcntl.LOCK_EX)
             yield
+        finally:
+            os.close(lock)
 
     def publish(self, prepare: Callable[[Path], object]) -> None:
-        """Write a new version: `prepare` fills a new folder completely (kg.store.fill_version, here or
-        in a worker process), then the link swaps to it in one rename, under the write lock. Whatever
-        goes wrong before the swap leaves the current version as it was and no folder behind."""
+        """Write a new version: `prepare` fills a new, empty folder completely (kg.store.fill_version,
+        here or in a worker process), then it goes live in one rename (kg.publish), under the write
+        lock. Whatever goes wrong before that leaves the current version as it was and no folder
+        behind. The previous version and the one this process has open stay for their readers."""
         try:
             with self._write_lock():
-                version = self.path.with_name(f"{self.path.name}-{time.time_ns()}")
-                try:
-                    prepare(version)
-                except BaseException:
-                    shutil.rmtree(version, ignore_errors=True)
-                    raise
-                self._swap_link(version)
-        except OSError as exc:  # a read-only or full disk, a missing folder: said plainly, nothing changed
-            raise StoreError(f"cannot write a new store version next to {self.path}: {exc}") from exc
-
-    def _swap_link(self, version: Path) -> None:
-        previous = self.path.resolve().name if self.path.is_symlink() else ""
-        if self.path.exists() and not self.path.is_symlink():
-            self.path.rename(self.path.with_name(f"{self.path.name}-legacy-{time.time_ns()}"))
-        link = self.path.with_name(f".{self.path.name}.link-{os.getpid()}")
-        link.unlink(missing_ok=True)
-        link.symlink_to(version.name)
-        os.replace(link, self.path)
-        self._prune(keep={version.name, previous, self._opened.name if self._opened else ""})
+                publish_version(self.path, prepare, keep={self._opened.name} if self._opened else ())
+        except PublishFailed as exc:  # a read-only or full disk, a missing folder: said plainly, nothing changed
+            raise StoreError(f"cannot write a new store version next to {self.path}: {exc.reason}") from exc
 
     def drop_old_versions(self) -> None:
         """Remove every version but the current one (after removing personal data, nothing older may stay)."""
         with self._write_lock():
-            self._prune(keep={self.path.resolve().name})
-
-    def _prune(self, keep: set[str]) -> None:
-        """Remove old versions, keeping the new one and the previous one (readers may still be on it)."""
-        for old in self.path.parent.glob(f"{self.path.name}-*"):
-            if old.name not in keep and old.is_dir():
-                shutil.rmtree(old, ignore_errors=True)
+            prune(self.path, keep={self.path.resolve().name})
 
 
 def open_store(settings: Settings, *, create: bool = False) -> Store:

@@ -12,11 +12,12 @@ from kg.access import AUDIENCES
 from kg.cli import run_guarded
 from kg.errors import KgError
 from kg.settings import Settings, load_settings
-from kg.store import open_store
+from kg.store import GraphView, open_store
 from kg.uris import mint_uri
 from search.calibration import calibrate
 from search.embedder import ModelUnavailable
 from search.gaps import find_mission_gaps
+from search.index import SearchIndex
 from search.match import Filters
 from search.overlaps import find_overlaps
 from search.plan_gaps import find_mjp_gaps, find_upload_gaps
@@ -57,10 +58,12 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _analytics(sub: argparse._SubParsersAction) -> None:
-    commands = (("gaps", _gaps, "mission blank spots: missions, MMIPs and mission questions the MJPs address least", 20),
-                ("plan-gaps", _plan_gaps, "knowledge questions of a plan's clusters and themes that it leaves open", 10),
-                ("overlaps", _overlaps, "pairs and groups of MJPs with strongly overlapping aims", 20))
-    for name, run, text, top in commands:
+    commands = (
+        ("gaps", _report, _gaps, 20, "mission blank spots: missions, MMIPs and mission questions the MJPs address least"),
+        ("plan-gaps", _plan_gaps, None, 10, "knowledge questions of a plan's clusters and themes that it leaves open"),
+        ("overlaps", _report, _overlaps, 20, "pairs and groups of MJPs with strongly overlapping aims"),
+    )
+    for name, run, analyse, top, text in commands:
         command = sub.add_parser(name, help=text, description=text)
         if name == "plan-gaps":
             command.add_argument("plan", metavar="MJP_ID|FILE", help="an MJP id or IRI, or a .txt, .md, .pdf or .docx plan")
@@ -68,10 +71,10 @@ def _analytics(sub: argparse._SubParsersAction) -> None:
         command.add_argument("--top", type=int, default=top, help=f"items shown (default {top})")
         command.add_argument("--threshold", type=float, metavar="COSINE",
                              help="similarity threshold (default: MK_GAP_THRESHOLD or MK_OVERLAP_THRESHOLD)")
-        command.set_defaults(run=run)
+        command.set_defaults(run=run, analyse=analyse)
     command = sub.add_parser("calibrate", help="the thresholds that best match the graph's explicit links (F1)")
     command.add_argument("--json", action="store_true", help="machine-readable output")
-    command.set_defaults(run=_calibrate)
+    command.set_defaults(run=_report, analyse=_calibrate)
 
 
 def _build(args: argparse.Namespace, settings: Settings) -> int:
@@ -97,15 +100,11 @@ def _match(args: argparse.Namespace, settings: Settings) -> int:
     filters = Filters(kinds=tuple(args.kind), clusters=iris("cluster", args.cluster), themes=iris("theme", args.theme),
                       missions=iris("mission", args.mission))
     result = open_matcher(settings, progress=sys.stderr.isatty()).match(text, top=max(1, args.top), filters=filters)
-    if args.json:
-        json.dump(result.to_dict(), sys.stdout, ensure_ascii=False, indent=2)
-        print()
-    else:
-        print(render_match(result))
-    return 0
+    return _emit(args, result, render_match(result))
 
 
 def _emit(args: argparse.Namespace, result: Any, text: str) -> int:
+    """The result as JSON with --json, else as `text`."""
     if args.json:
         json.dump(result.to_dict(), sys.stdout, ensure_ascii=False, indent=2)
         print()
@@ -114,10 +113,26 @@ def _emit(args: argparse.Namespace, result: Any, text: str) -> int:
     return 0
 
 
-def _gaps(args: argparse.Namespace, settings: Settings) -> int:
+def _report(args: argparse.Namespace, settings: Settings) -> int:
+    """gaps, overlaps, calibrate: `args.analyse` over the index and its graph."""
     index, _, store, _ = open_index(settings, progress=sys.stderr.isatty())
+    return int(args.analyse(args, settings, store, index))
+
+
+def _gaps(args: argparse.Namespace, settings: Settings, store: GraphView, index: SearchIndex) -> int:
     result = find_mission_gaps(store, index, _threshold(args, settings.gap_threshold))
     return _emit(args, result, render_gaps(result, max(1, args.top)))
+
+
+def _overlaps(args: argparse.Namespace, settings: Settings, store: GraphView, index: SearchIndex) -> int:
+    result = find_overlaps(store, index, _threshold(args, settings.overlap_threshold))
+    return _emit(args, result, render_overlaps(result, max(1, args.top)))
+
+
+def _calibrate(args: argparse.Namespace, settings: Settings, store: GraphView, index: SearchIndex) -> int:
+    result = calibrate(store, index)
+    return _emit(args, result, render_calibration(result, str(index.manifest["model"]),
+                                                  (settings.gap_threshold, settings.overlap_threshold)))
 
 
 def _plan_gaps(args: argparse.Namespace, settings: Settings) -> int:
@@ -132,19 +147,6 @@ def _plan_gaps(args: argparse.Namespace, settings: Settings) -> int:
                                                                                              args.plan))
         result = find_mjp_gaps(store, index, iri, threshold)
     return _emit(args, result, render_plan_gaps(result, max(1, args.top)))
-
-
-def _overlaps(args: argparse.Namespace, settings: Settings) -> int:
-    index, _, store, _ = open_index(settings, progress=sys.stderr.isatty())
-    result = find_overlaps(store, index, _threshold(args, settings.overlap_threshold))
-    return _emit(args, result, render_overlaps(result, max(1, args.top)))
-
-
-def _calibrate(args: argparse.Namespace, settings: Settings) -> int:
-    index, _, store, _ = open_index(settings, progress=sys.stderr.isatty())
-    result = calibrate(store, index)
-    return _emit(args, result, render_calibration(result, str(index.manifest["model"]),
-                                                  (settings.gap_threshold, settings.overlap_threshold)))
 
 
 def _threshold(args: argparse.Namespace, default: float) -> float:

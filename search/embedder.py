@@ -1,6 +1,6 @@
 """Dense text embeddings for semantic search: a lazily loaded, offline-only sentence-transformers model.
 
-The default model is multilingual-e5-small as rebuilt by ``search.model_build`` (``make model``); E5 models
+The default model is multilingual-e5-small as rebuilt by ``tools.model_build`` (``make model``); E5 models
 want a ``passage: `` prompt on documents and ``query: `` on queries, which this wrapper adds. Nothing is
 imported or loaded until the first call that needs the model, and nothing is ever downloaded: the model
 must be a local sentence-transformers folder (or already in the local Hugging Face cache).

@@ -1,11 +1,10 @@
 """The persisted search index: documents, their vectors and BM25 terms, and a manifest saying
-which model and corpus they were built from. Rebuilt when either changes; swapped in atomically."""
+which model and corpus they were built from. Rebuilt when either changes; swapped in atomically
+(kg.publish)."""
 
 from __future__ import annotations
 
 import json
-import os
-import shutil
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -14,6 +13,7 @@ import numpy as np
 from tqdm import tqdm
 
 from kg.errors import KgError
+from kg.publish import PublishFailed, publish_version
 from kg.store import GraphView
 from search.documents import Document, Entity, corpus_hash, load_entities, to_documents
 from search.embedder import Embedder
@@ -50,25 +50,24 @@ class SearchIndex:
     manifest: dict[str, object]
 
     def save(self, folder: Path) -> None:
-        """Write to a sibling folder, then swap it in: readers never see a half-written index.
+        """Write a new version of `folder` and swap it in (kg.publish): readers never see a
+        half-written index, and the previous version stays for readers still loading it.
         IndexNotWritable where the folder cannot be written."""
-        fresh = folder.with_name(f".{folder.name}.tmp-{os.getpid()}-{time.time_ns()}")
         try:
-            folder.parent.mkdir(parents=True, exist_ok=True)
-            fresh.mkdir()
-            self.vectors.save(fresh / "vectors")
-            np.save(fresh / "doc_vectors.npy", self.doc_vectors)
-            self.lexical.save(fresh / "lexical")
-            payload = {"entities": [asdict(e) for e in self.entities.values()],
-                       "documents": [asdict(d) for d in self.documents]}
-            (fresh / "documents.json").write_text(json.dumps(payload, ensure_ascii=False), encoding="utf-8")
-            (fresh / MANIFEST).write_text(json.dumps(self.manifest, indent=2), encoding="utf-8")
-            _swap_in(fresh, folder)
-        except OSError as exc:
-            raise IndexNotWritable(f"the search index folder {folder.parent} is not writable ({exc.strerror or exc}); "
+            publish_version(folder, self._write_files)
+        except PublishFailed as exc:
+            raise IndexNotWritable(f"the search index folder {folder.parent} is not writable ({exc.reason}); "
                                    "make it writable, or point MK_INDEX_PATH at a folder that is") from exc
-        finally:
-            shutil.rmtree(fresh, ignore_errors=True)
+
+    def _write_files(self, fresh: Path) -> None:
+        """Plain files: the new folder goes live whole, so none of them needs a rename of its own."""
+        self.vectors.save(fresh / "vectors")
+        np.save(fresh / "doc_vectors.npy", self.doc_vectors)
+        self.lexical.save(fresh / "lexical")
+        payload = {"entities": [asdict(e) for e in self.entities.values()],
+                   "documents": [asdict(d) for d in self.documents]}
+        (fresh / "documents.json").write_text(json.dumps(payload, ensure_ascii=False), encoding="utf-8")
+        (fresh / MANIFEST).write_text(json.dumps(self.manifest, indent=2), encoding="utf-8")
 
     @classmethod
     def load(cls, folder: Path) -> SearchIndex:
@@ -79,24 +78,6 @@ class SearchIndex:
         documents = [Document(**d) for d in payload["documents"]]
         return cls(entities, documents, np.load(folder / "doc_vectors.npy"), VectorIndex.load(folder / "vectors"),
                    LexicalIndex.load(folder / "lexical"), manifest)
-
-
-def _swap_in(fresh: Path, folder: Path) -> None:
-    """`folder` is a symbolic link to a versioned folder: the new version goes live with one atomic
-    rename of the link, so a crash at any moment leaves a whole index (the old or the new one). The
-    previous version stays for readers still loading it; older ones are removed."""
-    version = folder.with_name(f"{folder.name}-{time.time_ns()}")
-    fresh.rename(version)
-    previous = folder.resolve().name if folder.is_symlink() else ""
-    if folder.exists() and not folder.is_symlink():  # written before indexes were versioned
-        folder.rename(folder.with_name(f"{folder.name}-{time.time_ns()}-legacy"))
-    link = folder.with_name(f".{folder.name}.link-{os.getpid()}")
-    link.unlink(missing_ok=True)
-    link.symlink_to(version.name)
-    os.replace(link, folder)
-    for old in folder.parent.glob(f"{folder.name}-*"):
-        if old.name not in (version.name, previous) and old.is_dir() and not old.is_symlink():
-            shutil.rmtree(old, ignore_errors=True)
 
 
 def read_manifest(folder: Path) -> dict[str, object] | None:

@@ -1,17 +1,15 @@
-"""BM25 keyword index over already-analysed documents (bm25s), with filtered top-k search and atomic save/load.
+"""BM25 keyword index over already-analysed documents (bm25s), with filtered top-k search and checked save/load.
 
 Documents are token lists made by `search.text.analyse` (each in its own language); the index never analyses text.
-On disk a folder holds `lexical.json` (the manifest) and the bm25s files it names. Every save writes a new
-generation of files under fresh names and then replaces the manifest in one `os.replace`, so a reader sees
-either the old index or the new one, never a mix; the previous generation is kept for readers still loading it.
+On disk a folder holds `lexical.json` (the manifest) and the bm25s files it names, with their checksums. A save
+writes plain files, the manifest last: the folder is part of a new search index version that goes live whole
+(search.index, kg.publish), so no file here needs a rename of its own.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-import os
-import secrets
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -24,8 +22,7 @@ if TYPE_CHECKING:
 MANIFEST = "lexical.json"
 FORMAT = "missiekompas-lexical"
 VERSION = 1
-_PREFIX = "lexical-"
-_PARTS = {  # bm25s.BM25.save/load keyword -> file suffix
+_PARTS = {  # bm25s.BM25.save/load keyword -> file name (older saves used other names: the manifest says which)
     "data_name": "data.npy",
     "indices_name": "indices.npy",
     "indptr_name": "indptr.npy",
@@ -40,7 +37,7 @@ class LexicalIndexUnavailable(Exception):
 
 @dataclass(frozen=True)
 class Manifest:
-    """What `save` wrote: the bm25s files of one generation and their checksums."""
+    """What `save` wrote: the bm25s files and their checksums."""
 
     n_docs: int
     files: dict[str, str]
@@ -85,13 +82,6 @@ def _check_files(folder: Path, manifest: Manifest) -> None:
             raise LexicalIndexUnavailable(f"the lexical index in {folder} is missing {name}: rebuild the index")
         if _sha256(path) != expected:
             raise LexicalIndexUnavailable(f"the lexical index file {path} is damaged (checksum mismatch): rebuild the index")
-
-
-def _remove_old_generations(folder: Path, keep: set[str]) -> None:
-    """Delete index files of older generations (and of saves that crashed); the previous one stays for readers."""
-    for path in folder.glob(f"{_PREFIX}*"):
-        if path.name not in keep:
-            path.unlink(missing_ok=True)
 
 
 def _top_k(scores: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
@@ -156,25 +146,14 @@ class LexicalIndex:
             scores = np.where(self._allowed_mask(allowed), scores, np.float32(0))
         return _top_k(scores, k)
 
-    def _write_generation(self, folder: Path) -> Manifest:
-        generation = secrets.token_hex(6)
-        files = {part: f"{_PREFIX}{generation}.{suffix}" for part, suffix in _PARTS.items()}
-        self._model.save(folder, show_progress=False, **files)
-        return Manifest(self.n_docs, files, {name: _sha256(folder / name) for name in files.values()})
-
     def save(self, folder: Path) -> None:
-        """Write the index to `folder` (created if needed); readers never see a half-written index."""
+        """Write the index to `folder` (created if needed), the manifest last. Plain writes, not
+        atomic on their own: the caller writes into a new folder that goes live whole (search.index)."""
         folder = Path(folder)
         folder.mkdir(parents=True, exist_ok=True)
-        try:
-            previous = set(_read_manifest(folder).files.values())
-        except LexicalIndexUnavailable:
-            previous = set()
-        manifest = self._write_generation(folder)
-        temporary = folder / f".{MANIFEST}.{secrets.token_hex(6)}.tmp"
-        temporary.write_text(manifest.to_json(), encoding="utf-8")
-        os.replace(temporary, folder / MANIFEST)
-        _remove_old_generations(folder, keep=previous | set(manifest.files.values()))
+        self._model.save(folder, show_progress=False, **_PARTS)
+        manifest = Manifest(self.n_docs, dict(_PARTS), {name: _sha256(folder / name) for name in _PARTS.values()})
+        (folder / MANIFEST).write_text(manifest.to_json(), encoding="utf-8")
 
     @classmethod
     def load(cls, folder: Path) -> LexicalIndex:

@@ -16,7 +16,7 @@ from search.fusion import reciprocal_rank_fusion
 from search.index import SearchIndex, lexical_terms
 from search.readers import read_text_input
 from search.result import Concept, Hit, MatchResult, Member, Suggestion
-from search.text import detect_language, split_passages
+from search.text import detect_language, split_bounded_passages
 
 SECTIONS = {"questions": ("question",), "programmes": ("programme",), "missions": ("mission", "mmip"),
             "kem_categories": ("kem",)}
@@ -50,6 +50,37 @@ class Filters:
         return not (self.kinds or self.clusters or self.themes or self.missions)
 
 
+@dataclass(frozen=True)
+class Ranking:
+    """Entities best first, each scored by its best document."""
+
+    iris: list[str]
+    scores: dict[str, float]
+
+    def rank(self, iri: str) -> int | None:
+        """The 1-based position of `iri`, None when it is not ranked."""
+        try:
+            return self.iris.index(iri) + 1
+        except ValueError:
+            return None
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """What one match found in the text; every hit's explanation is drawn from it."""
+
+    passages: list[str]
+    passage_vectors: np.ndarray
+    fingerprint: list[Concept]
+    dense: Ranking
+    lexical: Ranking
+
+
+def match_passages(text: str) -> list[str]:
+    """The passages of a proposal that a match encodes and explains hits with."""
+    return split_bounded_passages(text, min_words=PASSAGE_MIN_WORDS, max_passages=MAX_PASSAGES)
+
+
 class Matcher:
     def __init__(self, index: SearchIndex, embedder: Embedder, concepts: ConceptMatcher,
                  members: dict[str, tuple[Member, ...]], weights: dict[str, float], rrf_k: int = 60) -> None:
@@ -61,21 +92,18 @@ class Matcher:
         text = read_text_input(text)
         filters = filters or Filters()
         language = detect_language(text)
-        passages = _passages(text)
-        passage_vectors = self.embedder.encode_queries(passages, batch_size=PASSAGE_BATCH)
-        query = passage_vectors.mean(axis=0)
-        query /= np.linalg.norm(query) or 1.0
+        passages = match_passages(text)
+        passage_vectors = self.encode_passages(passages)
         allowed = self._allowed(filters)
-        dense, dense_scores = self._dense(query, allowed)
-        lexical, lexical_scores = self._lexical(text, allowed)
-        fused = reciprocal_rank_fusion({"dense": dense, "lexical": lexical}, self.weights, k=self.rrf_k)
-        fingerprint = self.explainer.fingerprint(text, language)
-        context = (passages, passage_vectors, fingerprint, dense, dense_scores, lexical, lexical_scores)
-        sections = {name: self._section(fused, kinds, top, context) for name, kinds in SECTIONS.items()}
+        dense = self.rank_dense(passage_vectors, allowed)
+        lexical = self.rank_lexical(lexical_terms(text), allowed)
+        fused = self.fuse(dense, lexical)
+        evidence = Evidence(passages, passage_vectors, self.explainer.fingerprint(text, language), dense, lexical)
+        sections = {name: self.section(fused, kinds, top, evidence) for name, kinds in SECTIONS.items()}
         return MatchResult(
-            language=language, concepts=tuple(fingerprint), weights=dict(self.weights),
-            clusters=self._suggest(fused, "cluster", top, fingerprint),
-            themes=self._suggest(fused, "theme", top, fingerprint), **sections,
+            language=language, concepts=tuple(evidence.fingerprint), weights=dict(self.weights),
+            clusters=self.suggest(fused, "cluster", top, evidence.fingerprint),
+            themes=self.suggest(fused, "theme", top, evidence.fingerprint), **sections,
         )
 
     def _allowed(self, filters: Filters) -> np.ndarray | None:
@@ -85,32 +113,43 @@ class Matcher:
         return np.array([i for i, d in enumerate(self.index.documents) if filters.admits(entities[d.entity])],
                         dtype=np.int64)
 
-    def _dense(self, query: np.ndarray, allowed: np.ndarray | None) -> tuple[list[str], dict[str, float]]:
+    def encode_passages(self, passages: list[str]) -> np.ndarray:
+        return self.embedder.encode_queries(passages, batch_size=PASSAGE_BATCH)
+
+    def rank_dense(self, passage_vectors: np.ndarray, allowed: np.ndarray | None) -> Ranking:
+        """Entities nearest to the mean of the passage vectors."""
+        query = passage_vectors.mean(axis=0)
+        query /= np.linalg.norm(query) or 1.0
         scores, ids = self.index.vectors.search(query[None, :].astype(np.float32), CANDIDATES, allowed)
         return _by_entity(self.index, ids[0], scores[0])
 
-    def _lexical(self, text: str, allowed: np.ndarray | None) -> tuple[list[str], dict[str, float]]:
-        scores, ids = self.index.lexical.search(lexical_terms(text), CANDIDATES, allowed)
+    def rank_lexical(self, terms: list[str], allowed: np.ndarray | None) -> Ranking:
+        """Entities by BM25 over `terms` (search.index.lexical_terms of the text)."""
+        scores, ids = self.index.lexical.search(terms, CANDIDATES, allowed)
         return _by_entity(self.index, ids, scores)
 
-    def _section(self, fused: dict[str, float], kinds: Sequence[str], top: int, context: tuple) -> tuple[Hit, ...]:
+    def fuse(self, dense: Ranking, lexical: Ranking) -> dict[str, float]:
+        return reciprocal_rank_fusion({"dense": dense.iris, "lexical": lexical.iris}, self.weights, k=self.rrf_k)
+
+    def section(self, fused: dict[str, float], kinds: Sequence[str], top: int, evidence: Evidence) -> tuple[Hit, ...]:
+        """The best `top` fused hits of these kinds, each explained."""
         entities = self.index.entities
         chosen = [iri for iri in fused if entities[iri].kind in kinds][:top]
-        return tuple(self._hit(iri, fused[iri], context) for iri in chosen)
+        return tuple(self._hit(iri, fused[iri], evidence) for iri in chosen)
 
-    def _hit(self, iri: str, score: float, context: tuple) -> Hit:
-        passages, passage_vectors, fingerprint, dense, dense_scores, lexical, lexical_scores = context
+    def _hit(self, iri: str, score: float, evidence: Evidence) -> Hit:
         entity = self.index.entities[iri]
         explanation = self.explainer.explain(
-            entity, passages, passage_vectors, fingerprint,
-            dense=(dense_scores.get(iri), _rank(dense, iri)), lexical=(lexical_scores.get(iri), _rank(lexical, iri)))
+            entity, evidence.passages, evidence.passage_vectors, evidence.fingerprint,
+            dense=(evidence.dense.scores.get(iri), evidence.dense.rank(iri)),
+            lexical=(evidence.lexical.scores.get(iri), evidence.lexical.rank(iri)))
         return Hit(iri=iri, kind=entity.kind, label=entity.label, labels=dict(entity.labels), score=round(score, 6),
                    is_sample=entity.is_sample, explanation=explanation, members=self.members.get(iri, ()),
                    clusters=entity.facets.get("cluster", ()), themes=entity.facets.get("theme", ()),
                    missions=entity.facets.get("mission", ()))
 
-    def _suggest(self, fused: dict[str, float], facet: str, top: int,
-                 mentioned: Sequence[Concept]) -> tuple[Suggestion, ...]:
+    def suggest(self, fused: dict[str, float], facet: str, top: int,
+                mentioned: Sequence[Concept]) -> tuple[Suggestion, ...]:
         """Clusters (or themes) vote from three sources: the best ten hits, each splitting its fused
         score over the clusters it is linked to (so broad records count less); a direct hit on the
         cluster's own text, counted double; and the proposal naming the cluster, worth the top score.
@@ -135,15 +174,7 @@ class Matcher:
                      for iri, v in ranked)
 
 
-def _passages(text: str) -> list[str]:
-    passages = [p for p in split_passages(text, min_words=PASSAGE_MIN_WORDS) if p.strip()] or [text]
-    if len(passages) > MAX_PASSAGES:  # long uploads: group sentences so encoding stays one batch
-        size = -(-len(passages) // MAX_PASSAGES)
-        passages = [" ".join(passages[i:i + size]) for i in range(0, len(passages), size)]
-    return passages
-
-
-def _by_entity(index: SearchIndex, ids: np.ndarray, scores: np.ndarray) -> tuple[list[str], dict[str, float]]:
+def _by_entity(index: SearchIndex, ids: np.ndarray, scores: np.ndarray) -> Ranking:
     """Documents to entities: an entity ranks by its best document."""
     best: dict[str, float] = {}
     for doc_id, score in zip(ids.tolist(), scores.tolist(), strict=True):
@@ -152,12 +183,5 @@ def _by_entity(index: SearchIndex, ids: np.ndarray, scores: np.ndarray) -> tuple
         entity = index.documents[doc_id].entity
         if entity not in best or score > best[entity]:
             best[entity] = float(score)
-    ranking = sorted(best, key=lambda iri: -best[iri])
-    return ranking, best
+    return Ranking(sorted(best, key=lambda iri: -best[iri]), best)
 
-
-def _rank(ranking: list[str], iri: str) -> int | None:
-    try:
-        return ranking.index(iri) + 1
-    except ValueError:
-        return None

@@ -23,7 +23,7 @@ from search.match import PASSAGE_MIN_WORDS, Matcher
 from search.portfolio import Portfolio, Ref, load_portfolio, ref
 from search.readers import read_text_input
 from search.similarity import Chunks, best_chunk_similarity, chunk_rows, gather_chunks
-from search.text import split_passages
+from search.text import split_bounded_passages
 
 MAX_PASSAGES = 256  # longer uploads have their sentences grouped, to bound the encoding time
 FACETS = ("cluster", "theme")
@@ -99,7 +99,7 @@ def find_upload_gaps(matcher: Matcher, text: str, threshold: float, *, name: str
     index = matcher.index
     suggested = matcher.match(text, top=facets)
     plan_facets = {"cluster": {s.iri for s in suggested.clusters}, "theme": {s.iri for s in suggested.themes}}
-    passages = _passages(text)
+    passages = split_bounded_passages(text, min_words=PASSAGE_MIN_WORDS, max_passages=MAX_PASSAGES)
     vectors = matcher.embedder.encode_passages(passages)
     questions = _questions(index)
     per_passage = best_chunk_similarity(Chunks(vectors, np.arange(len(passages))), questions.chunks)
@@ -169,10 +169,3 @@ def _gaps(index: SearchIndex, plan: Ref, source: str, plan_facets: dict[str, set
                     int(candidate.sum()), len(blank), tuple(gap(int(i)) for i in ranked),
                     tuple(gap(int(i)) for i in done[np.argsort(-similarity[done], kind="stable")]))
 
-
-def _passages(text: str) -> list[str]:
-    passages = [p for p in split_passages(text, min_words=PASSAGE_MIN_WORDS) if p.strip()] or [text]
-    if len(passages) > MAX_PASSAGES:
-        size = -(-len(passages) // MAX_PASSAGES)
-        passages = [" ".join(passages[i:i + size]) for i in range(0, len(passages), size)]
-    return passages

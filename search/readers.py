@@ -10,6 +10,8 @@ from __future__ import annotations
 import threading
 import zipfile
 import zlib
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -46,6 +48,19 @@ class ProposalUnreadable(Exception):
 
 class ProposalTooDemanding(ProposalUnreadable):
     """Reading the file would take more work (elements, pages, CPU time, memory) than any proposal needs."""
+
+
+class EmptyText(ProposalUnreadable):
+    """Pasted text that is empty or only whitespace."""
+
+
+class TextTooLong(ProposalUnreadable):
+    """Pasted text longer than the limit; `length` and `limit` are in characters."""
+
+    def __init__(self, length: int, limit: int) -> None:
+        self.length, self.limit = length, limit
+        super().__init__(f"the text is too long ({length:,} characters; the limit is {limit:,}): "
+                         "shorten it or upload a file")
 
 
 def _megabytes(size: int) -> str:
@@ -129,35 +144,37 @@ def _read_plain(path: Path) -> str:
     return text
 
 
-def _open_pdf(path: Path) -> PdfReader:
-    """A PdfReader, decrypted if it only has an owner password."""
-    from pypdf import PdfReader
+@contextmanager
+def _pdf_failures() -> Iterator[None]:
+    """pypdf's failures, opening a file or reading its pages, as the two refusals a researcher can act on."""
     from pypdf.errors import DependencyError, PyPdfError
 
     try:
-        reader = PdfReader(path)
-        if reader.is_encrypted and not reader.decrypt(""):
-            raise ProposalUnreadable("this PDF is password-protected: remove the password and try again")
+        yield
     except DependencyError as exc:
         raise ProposalUnreadable("this PDF is encrypted in a way that cannot be read here: save an unencrypted copy") from exc
     except (PyPdfError, ValueError, KeyError, TypeError, OSError, AttributeError, IndexError, RecursionError) as exc:
         raise ProposalUnreadable("this PDF cannot be read (the file seems damaged)") from exc
+
+
+def _open_pdf(path: Path) -> PdfReader:
+    """A PdfReader, decrypted if it only has an owner password."""
+    from pypdf import PdfReader
+
+    with _pdf_failures():
+        reader = PdfReader(path)
+        if reader.is_encrypted and not reader.decrypt(""):
+            raise ProposalUnreadable("this PDF is password-protected: remove the password and try again")
     return reader
 
 
 def _read_pdf(path: Path) -> str:
-    from pypdf.errors import DependencyError, PyPdfError
-
     reader = _open_pdf(path)
-    try:
+    with _pdf_failures():
         if (count := len(reader.pages)) > MAX_PDF_PAGES:
             raise ProposalTooDemanding(f"this PDF has {count:,} pages (the limit is {MAX_PDF_PAGES:,}); "
                                        "send the proposal itself, without annexes")
         pages = [page.extract_text() or "" for page in reader.pages]
-    except DependencyError as exc:
-        raise ProposalUnreadable("this PDF is encrypted in a way that cannot be read here: save an unencrypted copy") from exc
-    except (PyPdfError, ValueError, KeyError, TypeError, OSError, AttributeError, IndexError, RecursionError) as exc:
-        raise ProposalUnreadable("this PDF cannot be read (the file seems damaged)") from exc
     text = "\n\n".join(page.strip() for page in pages if page.strip())
     if not text:
         raise ProposalUnreadable("this PDF has no extractable text (scanned?): use a PDF with a text layer, or .docx/.txt")
@@ -257,12 +274,10 @@ def _read_docx(path: Path) -> str:
 
 
 def read_text_input(text: str, max_chars: int = MAX_TEXT_CHARS) -> str:
-    """Pasted proposal text, stripped; refused when empty or longer than `max_chars` characters."""
+    """Pasted proposal text, stripped; EmptyText when there is none, TextTooLong over `max_chars` characters."""
     stripped = text.strip()
     if not stripped:
-        raise ProposalUnreadable("the text is empty: paste the proposal text or upload a file")
+        raise EmptyText("the text is empty: paste the proposal text or upload a file")
     if len(stripped) > max_chars:
-        raise ProposalUnreadable(
-            f"the text is too long ({len(stripped):,} characters; the limit is {max_chars:,}): shorten it or upload a file"
-        )
+        raise TextTooLong(len(stripped), max_chars)
     return stripped

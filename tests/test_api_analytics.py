@@ -20,8 +20,7 @@ from search.gaps import find_mission_gaps
 from search.overlaps import find_overlaps
 from search.plan_gaps import find_mjp_gaps
 from tests.conftest import BASE, KERNTEAM_TOKEN
-from tests.test_api import DRAFT, problem
-from tests.test_match_page import PROPOSAL_NL
+from tests.support import DRAFT, PROPOSAL_NL, problem
 
 KERNTEAM = {"Authorization": f"Bearer {KERNTEAM_TOKEN}"}
 SETTINGS = Settings()  # the calibrated thresholds the app uses by default

@@ -18,7 +18,7 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from tests.test_web_security import TRACEBACK_SIGNS
+from tests.support import TRACEBACK_SIGNS
 from web.api import OPERATIONS
 from web.api_io import FORM_TYPES
 

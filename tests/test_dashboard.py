@@ -22,10 +22,9 @@ from kg.store import Store
 from search.gaps import find_mission_gaps
 from search.overlaps import find_overlaps
 from tests.conftest import BASE, KERNTEAM_TOKEN
-from tests.test_web_security import parse_html
+from tests.support import DRAFT, parse_html
 from web.dashboard import GAPS_SHOWN, TABLES
 
-DRAFT = BASE + "programme/sample-draft-01"  # data/drafts.yaml: visibility internal
 KERNTEAM = {"Authorization": f"Bearer {KERNTEAM_TOKEN}"}
 SETTINGS = Settings()  # the calibrated thresholds the app uses by default
 

@@ -20,9 +20,8 @@ from kg.build import build
 from kg.settings import Settings
 from kg.store import MemoryStore
 from tests.conftest import BASE, TINY
-from tests.test_web_security import HTML, parse_html
+from tests.support import HTML, parse_html
 from web.app import create_app
-from web.services import Services
 
 SCRIPT = "<script>alert(1)</script>"
 IMG = '"><img src=x onerror=alert(1)>'
@@ -76,9 +75,7 @@ def hostile_app(hostile_data: Path, search_settings: Settings,
                        index_path=tmp_path_factory.mktemp("hostile-index") / "index")
     store = MemoryStore()
     build(settings, store)
-    app = create_app(settings)
-    app.extensions["missiekompas"] = Services(settings, store, matchers={PUBLIC: open_matcher(settings, store, audience=PUBLIC)})
-    yield app
+    yield create_app(settings, store=store, matchers={PUBLIC: open_matcher(settings, store, audience=PUBLIC)})
 
 
 @pytest.fixture

@@ -16,7 +16,6 @@ from kg.settings import Settings
 from kg.store import GraphView, Store
 from tests.conftest import BASE, TINY, WRITE_TOKEN
 from web.app import create_app
-from web.services import Services
 
 pytestmark = pytest.mark.filterwarnings("ignore:.*ConjunctiveGraph.*:DeprecationWarning")
 
@@ -147,8 +146,7 @@ def test_new_graph_is_not_created_without_a_token(client: FlaskClient, app: Flas
 
 def test_writes_are_off_without_a_configured_token(tiny_store: Store) -> None:
     settings = Settings(data_dirs=(TINY,), store="memory", write_token="")
-    app = create_app(settings)
-    app.extensions["missiekompas"] = Services(settings, tiny_store)
+    app = create_app(settings, store=tiny_store, matchers={})
     response = app.test_client().put(GSP, query_string={"graph": NEW}, data=ONE, content_type="text/turtle",
                                      headers={"Authorization": "Bearer "})
     assert response.status_code in (401, 403)

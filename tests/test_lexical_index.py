@@ -95,11 +95,11 @@ def test_save_and_load_round_trip(index: LexicalIndex, tmp_path: Path) -> None:
     assert manifest["n_docs"] == len(TEXTS) and manifest["format"] == "missiekompas-lexical"
 
 
-def test_saving_again_replaces_and_keeps_one_older_generation(index: LexicalIndex, tmp_path: Path) -> None:
+def test_saving_again_replaces_the_files_and_leaves_nothing_else(index: LexicalIndex, tmp_path: Path) -> None:
     for _ in range(3):
         index.save(tmp_path)
-    assert len([p for p in tmp_path.iterdir() if p.name.startswith("lexical-")]) == 10  # 2 generations of 5 files
-    assert not list(tmp_path.glob("*.tmp"))
+    manifest = json.loads((tmp_path / MANIFEST).read_text())
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted([MANIFEST, *manifest["files"].values()])
     small = LexicalIndex.build([["alleen"], ["dit"]])
     small.save(tmp_path)
     assert len(LexicalIndex.load(tmp_path)) == 2

@@ -15,14 +15,7 @@ from flask.testing import FlaskClient
 
 from search.readers import MAX_TEXT_CHARS
 from tests.conftest import BASE
-from tests.test_readers_search import make_pdf
-from tests.test_web_security import TRACEBACK_SIGNS, assert_no_injected_markup, parse_html
-
-PROPOSAL_NL = (
-    "Ons consortium ontwikkelt fotonische chips voor snellere en zuinigere datacommunicatie. Met geïntegreerde "
-    "fotonica bouwen we sensoren die licht gebruiken in plaats van elektronen, voor de zorg en de industrie. We werken "
-    "samen met provincies en regionale ontwikkelingsmaatschappijen om de productie in Nederland te houden. Daarnaast "
-    "onderzoeken we hoe kunstmatige intelligentie het ontwerp van deze chips kan versnellen.")
+from tests.support import PROPOSAL_NL, TRACEBACK_SIGNS, alert, assert_no_injected_markup, make_pdf, parse_html
 
 
 @pytest.fixture
@@ -41,13 +34,6 @@ def results_page(search_app: Flask) -> str:
 def section(page: str, name: str) -> str:
     start = page.index(f'<section id="section-{name}"')
     return page[start:page.index("</section>", start)]
-
-
-def alert(page: str) -> str:
-    """The text of the page's error message."""
-    found = re.search(r'role="alert">(.*?)</div>', page, re.S)
-    assert found, "no error message on the page"
-    return re.sub(r"<[^>]+>|\s+", " ", found.group(1)).strip()
 
 
 # --- the form -----------------------------------------------------------------------------------

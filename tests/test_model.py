@@ -19,9 +19,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from search import model_build
 from search.embedder import Embedder, ModelUnavailable
-from search.model_build import ModelFormatError, build_model_folder, read_packed
+from tools import model_build
+from tools.model_build import ModelFormatError, build_model_folder, read_packed
 
 SENTENCES = [
     "Groene waterstof uit elektrolyse moet de zware industrie in de Rotterdamse haven verduurzamen.",
@@ -243,14 +243,13 @@ def test_interrupted_build_leaves_nothing(tmp_path: Path, monkeypatch: pytest.Mo
 
 
 def test_rebuild_replaces_an_existing_folder_whole(tmp_path: Path) -> None:
-    target, staging = tmp_path / "model", tmp_path / ".staging"
+    target = tmp_path / "model"
     target.mkdir()
     (target / "stale.txt").write_text("old")
-    staging.mkdir()
-    (staging / "modules.json").write_text("[]")
-    model_build._swap_into_place(staging, target)
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["model"]
-    assert sorted(p.name for p in target.iterdir()) == ["modules.json"]
+    build_model_folder(target)
+    assert target.is_symlink() and not (target / "stale.txt").exists()  # a link to the new version (kg.publish)
+    assert (target / "config_sentence_transformers.json").is_file()
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(["model", target.resolve().name])
 
 
 def test_main_reports_what_it_did(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture) -> None:

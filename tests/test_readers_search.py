@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import io
 import struct
 import time
 import zipfile
-import zlib
-from collections.abc import Callable
 from pathlib import Path
 
 import docx
@@ -23,91 +20,19 @@ from search.readers import (
     read_text_input,
 )
 from search.sandbox import WorkLimits
+from tests.support import (
+    BODY_END,
+    BODY_START,
+    make_pdf,
+    repeated_page_pdf,
+    text_pdf,
+    with_document_xml,
+    word_file,
+    write_element_bomb,
+)
 
 PROPOSAL = "Groene waterstof voor de industrie.\nWe bouwen een elektrolyser in Groningen."
-DOCUMENT_XML = "word/document.xml"
-BODY_START = (b'<?xml version="1.0" encoding="UTF-8"?><w:document xmlns:w="http://schemas.openxmlformats.org/'
-              b'wordprocessingml/2006/main"><w:body><w:p><w:r><w:t>Groene waterstof</w:t></w:r></w:p>')
-BODY_END = b"</w:body></w:document>"
 REFUSED_WITHIN_S = 30  # on a busy two-core machine; unlimited, each bomb below takes minutes
-
-
-def word_file(paragraphs: tuple[str, ...] = ("Groene waterstof voor de industrie.",)) -> bytes:
-    document = docx.Document()
-    for paragraph in paragraphs:
-        document.add_paragraph(paragraph)
-    body = io.BytesIO()
-    document.save(body)
-    return body.getvalue()
-
-
-def with_document_xml(write: Callable[[io.BufferedIOBase], None]) -> bytes:
-    """A real .docx whose word/document.xml is written by `write` (streamed, so a bomb is never held in memory)."""
-    body = io.BytesIO()
-    with zipfile.ZipFile(io.BytesIO(word_file())) as source, \
-            zipfile.ZipFile(body, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as target:
-        for info in source.infolist():
-            if info.filename == DOCUMENT_XML:
-                with target.open(DOCUMENT_XML, "w") as member:
-                    write(member)
-            else:
-                target.writestr(info, source.read(info.filename))
-    return body.getvalue()
-
-
-def write_element_bomb(member: io.BufferedIOBase) -> None:
-    """The issue's bomb: one paragraph of text, then eight million empty ones (48 MB of XML, under the 50 MB
-    unpacked-bytes limit; python-docx spent four minutes and 1.8 GB on it)."""
-    member.write(BODY_START)
-    for _ in range(80):
-        member.write(b"<w:p/>" * 100_000)
-    member.write(BODY_END)
-
-
-def make_pdf(path: Path, content: bytes) -> Path:
-    """A one-page PDF written by hand, with `content` as its page content stream (Helvetica as /F1)."""
-    objects = [
-        b"<< /Type /Catalog /Pages 2 0 R >>",
-        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
-        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Resources << /Font << /F1 5 0 R >> >> /Contents 4 0 R >>",
-        b"<< /Length %d >>\nstream\n%s\nendstream" % (len(content), content),
-        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
-    ]
-    path.write_bytes(pdf_document(objects))
-    return path
-
-
-def pdf_document(objects: list[bytes]) -> bytes:
-    """A PDF file of these numbered objects (1 is the catalog), with a correct cross-reference table."""
-    body = bytearray(b"%PDF-1.4\n")
-    offsets = []
-    for number, obj in enumerate(objects, start=1):
-        offsets.append(len(body))
-        body += b"%d 0 obj\n%s\nendobj\n" % (number, obj)
-    xref = len(body)
-    body += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
-    body += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
-    body += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref)
-    return bytes(body)
-
-
-def repeated_page_pdf(path: Path, content: bytes, pages: int) -> Path:
-    """A PDF whose page tree lists one page `pages` times; the page's content stream is `content`, compressed."""
-    stream = zlib.compress(content, 9)
-    objects = [
-        b"<< /Type /Catalog /Pages 2 0 R >>",
-        b"<< /Type /Pages /Kids [%s] /Count %d >>" % (b" ".join([b"3 0 R"] * pages), pages),
-        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Resources << /Font << /F1 5 0 R >> >> /Contents 4 0 R >>",
-        b"<< /Length %d /Filter /FlateDecode >>\nstream\n%s\nendstream" % (len(stream), stream),
-        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
-    ]
-    path.write_bytes(pdf_document(objects))
-    return path
-
-
-def text_pdf(path: Path) -> Path:
-    return make_pdf(path, b"BT /F1 12 Tf 72 720 Td (Groene waterstof voor de industrie.) Tj "
-                          b"0 -16 Td (We bouwen een elektrolyser.) Tj ET")
 
 
 def test_txt_and_md_come_out_stripped(tmp_path: Path) -> None:

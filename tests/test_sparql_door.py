@@ -172,14 +172,10 @@ def test_one_log_line_per_query_with_its_duration(counted: tuple[FlaskClient, li
     assert WRITE_TOKEN not in lines[0]
 
 
-def test_a_swapped_service_answers_the_query_path(make_app: Callable[..., Flask], tiny_store: Store,
-                                                  default_store: Store) -> None:
-    from web.services import Services
-
-    app = make_app(tiny_store)
-    before = app.test_client().get("/sparql", query_string={"query": "SELECT (COUNT(*) AS ?n) { ?s ?p ?o }",
-                                                             "format": "csv"}).get_data()
-    app.extensions["missiekompas"] = Services(app.extensions["missiekompas"].settings, default_store)
-    after = app.test_client().get("/sparql", query_string={"query": "SELECT (COUNT(*) AS ?n) { ?s ?p ?o }",
-                                                            "format": "csv"}).get_data()
-    assert before != after
+def test_each_app_answers_from_its_own_store(make_app: Callable[..., Flask], tiny_store: Store,
+                                             default_store: Store) -> None:
+    """Two apps in one process, the same query text: nothing on the query path is shared between stores."""
+    count = {"query": "SELECT (COUNT(*) AS ?n) { ?s ?p ?o }", "format": "csv"}
+    tiny, default, tiny_again = (make_app(store).test_client().get("/sparql", query_string=count).get_data()
+                                 for store in (tiny_store, default_store, tiny_store))
+    assert tiny == tiny_again != default

@@ -152,3 +152,9 @@ def test_outbound_targets_are_resolved_or_unknown(text: str, targets: list[str |
 
 def test_relative_targets_resolve_against_the_request_base() -> None:
     assert outbound_calls("SELECT * { SERVICE <other> {} }", "http://here/sparql") == ["http://here/other"]
+
+
+def test_a_subquerys_projection_and_order_are_expressions() -> None:
+    text = "SELECT * { { SELECT ?x (?a<?b AS ?c) { ?s ?p ?o } ORDER BY ?x <http://f>(?a<?b) } ?s ?p (1 <http://x>) }"
+    found = [(token.kind, token.text) for token in tokens(text) if token.text.startswith("<")]
+    assert found == [(PUNCT, "<"), (IRI, "<http://f>"), (PUNCT, "<"), (IRI, "<http://x>")]

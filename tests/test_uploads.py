@@ -21,9 +21,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from werkzeug.test import TestResponse
 
-from tests.test_match_page import PROPOSAL_NL, alert
-from tests.test_readers_search import (
+from tests.support import (
     DOCUMENT_XML,
+    PROPOSAL_NL,
+    TRACEBACK_SIGNS,
+    alert,
     make_pdf,
     pdf_document,
     repeated_page_pdf,
@@ -32,7 +34,6 @@ from tests.test_readers_search import (
     word_file,
     write_element_bomb,
 )
-from tests.test_web_security import TRACEBACK_SIGNS
 
 BOMB_BYTES = 210_000_000  # what the bomb's word/document.xml unpacks to; the .docx itself is about 0.2 MB
 MAX_PEAK_BYTES = 64_000_000  # Python memory a refused upload may use at its peak

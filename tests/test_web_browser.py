@@ -15,8 +15,7 @@ from playwright import sync_api
 from kg.build import build
 from kg.settings import Settings
 from tests.conftest import require_chromium, start_server, stop_server
-from tests.test_match_page import PROPOSAL_NL
-from tests.test_yasgui_browser import Watch, watched_page
+from tests.support import PROPOSAL_NL, Watch, watched_page
 
 SCREENSHOTS = Path(__file__).with_name("screenshots")
 TIMEOUT_MS = 30_000

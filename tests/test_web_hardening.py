@@ -23,12 +23,12 @@ from search.index import IndexNotWritable, SearchIndex
 from search.lexical_index import LexicalIndex
 from search.vector_index import VectorIndex
 from tests.conftest import BASE, TINY
-from tests.test_web_security import HTML, parse_html
+from tests.support import HTML, parse_html
 from web.api_io import MAX_JSON_DEPTH, check_json_depth
 from web.app import create_app
 from web.body_limit import BodyLimit
+from web.errors import BadRequest
 from web.links import iri_link, local_href
-from web.services import Services
 
 
 def assert_problem(response: TestResponse, status: int, *fragments: str) -> dict[str, object]:
@@ -64,9 +64,9 @@ def test_json_depth_counts_brackets_outside_strings_only() -> None:
     check_json_depth(nested(MAX_JSON_DEPTH).encode())
     check_json_depth(('{"text": "' + "[{" * 1000 + '\\" [[[[", "top": 5}').encode())
     check_json_depth(("[" + ", ".join(["[1]"] * 1000) + "]").encode())  # long, but two levels deep
-    with pytest.raises(KgError, match="nested"):
+    with pytest.raises(BadRequest, match="nested"):
         check_json_depth(nested(MAX_JSON_DEPTH + 1).encode())
-    with pytest.raises(KgError, match="nested"):
+    with pytest.raises(BadRequest, match="nested"):
         check_json_depth(('{"a": "]]]", "b": ' + nested(MAX_JSON_DEPTH) + "}").encode())
 
 
@@ -132,9 +132,7 @@ def hostile_iri_client() -> FlaskClient:
       GRAPH <{BASE}graph/programmes> {{
         {programme} <{MK}cluster> <{evil}> ; <http://www.w3.org/ns/prov#wasDerivedFrom> <{HOSTILE_IRIS[1]}> ;
                     a <{vb}> ; <{MK}contributesToMMIP> <{data}> . }} }}""")
-    app = create_app(settings)
-    app.extensions["missiekompas"] = Services(settings, store)
-    return app.test_client()
+    return create_app(settings, store=store, matchers={}).test_client()
 
 
 def page_links(client: FlaskClient, path: str) -> tuple[str, list[str]]:

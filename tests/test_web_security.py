@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable, Iterator
-from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
@@ -17,47 +16,14 @@ from kg.build import build
 from kg.settings import Settings
 from kg.store import MemoryStore, Store
 from tests.conftest import BASE, WRITE_TOKEN
+from tests.support import HTML, TRACEBACK_SIGNS, assert_no_injected_markup, parse_html
 
-HTML = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
 AUTH = {"Authorization": f"Bearer {WRITE_TOKEN}"}
-TRACEBACK_SIGNS = ("Traceback (most recent call last)", 'File "/', "site-packages", "werkzeug.exceptions")
 
 
 @pytest.fixture
 def app(make_app: Callable[..., Flask], tiny_store: Store) -> Flask:
     return make_app(tiny_store, write_token=WRITE_TOKEN)
-
-
-class Tags(HTMLParser):
-    """Every start tag with its attributes, and the text inside each <script>."""
-
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.tags: list[tuple[str, dict[str, str | None]]] = []
-        self.scripts: list[tuple[dict[str, str | None], str]] = []
-        self._in_script: dict[str, str | None] | None = None
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        self.tags.append((tag, dict(attrs)))
-        if tag == "script":
-            self._in_script = dict(attrs)
-            self.scripts.append((self._in_script, ""))
-
-    def handle_data(self, data: str) -> None:
-        if self._in_script is not None:
-            attrs, text = self.scripts[-1]
-            self.scripts[-1] = (attrs, text + data)
-
-    def handle_endtag(self, tag: str) -> None:
-        if tag == "script":
-            self._in_script = None
-
-
-def parse_html(text: str) -> Tags:
-    tags = Tags()
-    tags.feed(text)
-    tags.close()
-    return tags
 
 
 # --- security headers ---------------------------------------------------------------------------
@@ -147,15 +113,6 @@ def hostile_page(app: Flask, path: str) -> str:
     response = app.test_client().get(path, headers={"Accept": HTML})
     assert response.status_code == 200, response.get_data(as_text=True)
     return response.get_data(as_text=True)
-
-
-def assert_no_injected_markup(page: str) -> None:
-    tags = parse_html(page)
-    assert [t for t, _ in tags.tags if t in ("script", "img")] == []
-    handlers = [(t, a) for t, attrs in tags.tags for a in attrs if a.lower().startswith("on")]
-    assert handlers == []
-    assert "<script>alert" not in page
-    assert "<img src=x" not in page
 
 
 def test_script_in_a_label_is_escaped_on_its_own_page(hostile_app: Flask) -> None:

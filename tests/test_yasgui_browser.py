@@ -6,15 +6,16 @@ neither logs a console error nor calls any host but the server itself.
 
 from __future__ import annotations
 
-from collections.abc import Generator, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
 from playwright import sync_api
 
+from tests.support import Watch, watched_page
+
 SCREENSHOT = Path(__file__).with_name("screenshots") / "sparql-editor.png"
-TIMEOUT_MS = 20_000
 
 CLUSTER_LABELS = """PREFIX mk: <https://w3id.org/missiekompas/ontology#>
 PREFIX skos: <http://www.w3.org/2004/02/skos/core#>
@@ -24,59 +25,6 @@ ORDER BY ?label"""
 ROWS = "#yasgui .yasr table.dataTable tbody tr"
 
 pytestmark = pytest.mark.slow
-
-
-class Watch:
-    """What the page did besides rendering: console errors, page errors, requests, failed requests."""
-
-    def __init__(self, base: str) -> None:
-        self.origin = urlsplit(base).netloc
-        self.console_errors: list[str] = []
-        self.requests: list[str] = []
-        self.outside: list[str] = []
-        self.failed: list[str] = []
-
-    def local(self, url: str) -> bool:
-        parts = urlsplit(url)
-        return parts.scheme in ("data", "blob", "about") or (parts.scheme in ("http", "https")
-                                                              and parts.netloc == self.origin)
-
-    def on_console(self, message: sync_api.ConsoleMessage) -> None:
-        url = message.location.get("url", "")
-        if message.type == "error":
-            self.console_errors.append(f"{message.text} @ {url}")
-
-    def on_request(self, request: sync_api.Request) -> None:
-        self.requests.append(f"{request.method} {request.url}")
-        if not self.local(request.url):
-            self.outside.append(f"{request.method} {request.url}")
-
-    def on_failed(self, request: sync_api.Request) -> None:
-        self.failed.append(f"{request.method} {request.url}: {request.failure}")
-
-    def on_response(self, response: sync_api.Response) -> None:
-        if response.status >= 400:
-            self.failed.append(f"{response.request.method} {response.url}: HTTP {response.status}")
-
-
-def watched_page(browser: sync_api.Browser, base: str, timeout_ms: int = TIMEOUT_MS,
-                 **options: object) -> Generator[tuple[sync_api.Page, Watch], None, Watch]:
-    """A page in a fresh browser context whose console, errors and requests a Watch records (for
-    `yield from` in a fixture, which gets the Watch back once the context is closed)."""
-    watch = Watch(base)
-    context = browser.new_context(service_workers="block", **options)
-    context.set_default_timeout(timeout_ms)
-    # No context.route(): intercepting requests changes what Chromium fetches (it then skips /favicon.ico), and the
-    # test should see the page as a browser does. Outside calls are recorded by on_request and asserted on.
-    page = context.new_page()
-    page.on("console", watch.on_console)
-    page.on("pageerror", lambda error: watch.console_errors.append(f"uncaught: {error}"))
-    context.on("request", watch.on_request)
-    context.on("requestfailed", watch.on_failed)
-    context.on("response", watch.on_response)
-    yield page, watch
-    context.close()
-    return watch
 
 
 @pytest.fixture

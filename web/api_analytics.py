@@ -8,7 +8,7 @@ from dataclasses import asdict, dataclass, replace
 from flask import Blueprint, Response, request
 
 from kg.editions import Coverage as EditionCoverage
-from kg.editions import Edition, EditionDiff, diff_editions, list_editions
+from kg.editions import Edition, EditionDiff, choose_editions, diff_editions, list_editions
 from kg.uris import checked_iri, is_slug, mint_uri
 from search.gaps import KIND_ORDER, MissionGaps, find_mission_gaps
 from search.gaps import Coverage as GapCoverage
@@ -17,7 +17,6 @@ from search.overlaps import Overlaps, find_overlaps
 from search.plan_gaps import PlanGaps, QuestionGap, find_mjp_gaps, find_upload_gaps
 from web.api_io import FORM_TYPES, json_answer, read_proposal_request
 from web.auth import current_audience, request_view
-from web.dashboard import choose_editions
 from web.errors import BadRequest
 from web.openapi import Operation, Param, Serialised
 from web.proposal import DEFAULT_TOP, MAX_TOP, read_options

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Mapping
+from typing import TYPE_CHECKING
 
 from flask import Flask, Response, g, request
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from kg.settings import Settings, load_settings
+from kg.store import Store
 from web.body_limit import BodyLimit
 from web.errors import register_error_handlers
 from web.finish import finish
@@ -17,12 +20,19 @@ from web.links import iri_link
 from web.services import Services
 from web.sparql import SparqlDoor
 
+if TYPE_CHECKING:  # search loads numpy, FAISS and spaCy: imported when search is first used
+    from search.match import Matcher
 
-def create_app(settings: Settings | None = None) -> Flask:
+
+def create_app(settings: Settings | None = None, *, store: Store | None = None,
+               matchers: Mapping[str, Matcher] | None = None) -> Flask:
+    """The app over `store` (default: the one settings name, opened when first read) with search by
+    audience from `matchers` (default: opened from settings.index_path when first asked; {} for none).
+    See web.services.Services for the rule."""
     settings = settings or load_settings()
     app = Flask(__name__)
     app.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes
-    app.extensions["missiekompas"] = Services(settings)
+    app.extensions["missiekompas"] = Services(settings, store, matchers)
 
     from web.api import api
     from web.api_analytics import api_analytics

@@ -5,10 +5,11 @@ MK_MAX_BODY_BYTES it is refused with 413 (never cut and run), and a body the ser
 from __future__ import annotations
 
 import io
-import json
 import logging
 from collections.abc import Callable, Iterable
 from typing import Any
+
+from web.problems import build_problem
 
 log = logging.getLogger("missiekompas.web")
 StartResponse = Callable[..., Any]
@@ -62,8 +63,6 @@ class BodyLimit:
         return b"".join(parts)
 
     def _problem(self, start_response: StartResponse, status: int, title: str, detail: str) -> list[bytes]:
-        body = json.dumps({"type": "about:blank", "title": title, "status": status, "detail": detail}).encode()
-        headers = [("Content-Type", "application/problem+json"), ("Content-Length", str(len(body))),
-                   ("Connection", "close"), *self.headers.items()]
-        start_response(f"{status} {title}", headers)
-        return [body]
+        problem = build_problem(status, title, detail, (("Connection", "close"), *self.headers.items()))
+        start_response(problem.status_line, list(problem.headers))
+        return [problem.body]

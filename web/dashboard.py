@@ -5,11 +5,10 @@ drawn in the template (HTML and inline SVG), never by a script. Everything reads
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 
 from flask import Blueprint, Response, render_template, request
 
-from kg.editions import CURRENT, EditionDiff, diff_editions, list_editions
+from kg.editions import EditionChoice, EditionDiff, choose_editions, diff_editions
 from kg.figures import compute_figures
 from kg.matrix import theme_cluster_matrix
 from kg.store import GraphView
@@ -24,26 +23,6 @@ from web.services import services
 
 dashboard = Blueprint("dashboard", __name__)
 GAPS_SHOWN = 25  # the rest is in the CSV
-
-
-@dataclass(frozen=True)
-class EditionChoice:
-    """The editions there are (past ones by name, then `current`) and the two to compare."""
-
-    names: tuple[str, ...]
-    before: str
-    after: str
-
-    @property
-    def has_past(self) -> bool:
-        return len(self.names) > 1
-
-
-def choose_editions(view: GraphView, before: str | None, after: str | None) -> EditionChoice:
-    """The asked editions; by default the latest past edition against the current portfolio."""
-    names = tuple(e.name for e in list_editions(view))
-    past = [name for name in names if name != CURRENT]
-    return EditionChoice(names, before or (past[-1] if past else CURRENT), after or CURRENT)
 
 
 def _asked_diff(view: GraphView) -> tuple[EditionChoice, EditionDiff | None]:

@@ -1,72 +1,87 @@
-"""Errors to HTTP in one place: specific exceptions become status codes and problem+json."""
+"""Errors to HTTP in one place: specific exceptions become status codes and problem+json.
+
+The HTTP layer's own errors are WebErrors and carry their status; the errors of the layers below are mapped in
+STATUS. Any other exception, a domain error missing from STATUS included, is a logged 500 with a generic message.
+"""
 
 from __future__ import annotations
 
-import json
 import logging
+from typing import Any, ClassVar
 
 from flask import Flask, Response
 from werkzeug.exceptions import HTTPException
 
 from kg.editions import UnknownEdition
 from kg.endpoint import QueryRejected
-from kg.errors import DataFileError, InvalidRecord, KgError, QueryError, StoreError, UnsupportedResultFormat
+from kg.errors import DataFileError, InvalidRecord, QueryError, StoreError, UnsupportedResultFormat
+from kg.listing import UnknownList
 from kg.uris import InvalidIri
 from kg.worker import QueryTimeout
 from search.embedder import ModelUnavailable
-from search.index import IndexNotWritable
+from search.index import EmptyCorpus, IndexNotWritable
 from search.plan_gaps import UnknownProgramme
 from search.readers import ReadersBusy
 from web.client_slots import TooManyQueries
+from web.problems import build_problem
 
 log = logging.getLogger("missiekompas.web")
 
 
-class NotAcceptableFormat(KgError):
+class WebError(Exception):
+    """An error of the HTTP exchange itself, not of the graph or search below; answered with `status` and `title`,
+    which a subclass names in its class line."""
+
+    status: ClassVar[int] = 400
+    title: ClassVar[str] = "Bad Request"
+
+    def __init_subclass__(cls, *, status: int | None = None, title: str | None = None, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if status is not None and title is not None:
+            cls.status, cls.title = status, title
+
+
+class NotAcceptableFormat(WebError, status=406, title="Not Acceptable"):
     """No format we can produce matches what the client accepts."""
 
 
-class Unauthorized(KgError):
+class Unauthorized(WebError, status=401, title="Unauthorized"):
     """A write without a bearer token."""
 
 
-class Forbidden(KgError):
+class Forbidden(WebError, status=403, title="Forbidden"):
     """A write with a wrong token, or writes switched off."""
 
 
-class NotFound(KgError):
+class NotFound(WebError, status=404, title="Not Found"):
     """No such entity, graph or file."""
 
 
-class BadRequest(KgError):
+class BadRequest(WebError, status=400, title="Bad Request"):
     """The request breaks the protocol (missing or repeated parameter, bad encoding)."""
 
 
-class UnsupportedMediaType(KgError):
+class UnsupportedMediaType(WebError, status=415, title="Unsupported Media Type"):
     """A request body in a media type this endpoint does not take."""
 
 
-class PayloadTooLarge(KgError):
+class PayloadTooLarge(WebError, status=413, title="Content Too Large"):
     """An input (a proposal text or file) over its size limit."""
 
 
-class SearchUnavailable(KgError):
+class SearchUnavailable(WebError, status=503, title="Search unavailable"):
     """Search (the model or its index) is not available on this server."""
 
 
+# The errors of the layers below web: the first entry the error is an instance of gives its answer.
 STATUS: list[tuple[type[Exception], int, str]] = [
-    (NotAcceptableFormat, 406, "Not Acceptable"),
     (UnsupportedResultFormat, 406, "Not Acceptable"),
-    (Unauthorized, 401, "Unauthorized"),
-    (Forbidden, 403, "Forbidden"),
-    (NotFound, 404, "Not Found"),
     (UnknownEdition, 404, "Not Found"),
     (UnknownProgramme, 404, "Not Found"),
-    (BadRequest, 400, "Bad Request"),
+    (UnknownList, 404, "Not Found"),
     (InvalidIri, 400, "Invalid IRI"),
-    (UnsupportedMediaType, 415, "Unsupported Media Type"),
-    (PayloadTooLarge, 413, "Content Too Large"),
-    (SearchUnavailable, 503, "Search unavailable"),
+    (ModelUnavailable, 503, "Search unavailable"),
+    (EmptyCorpus, 503, "Search unavailable"),
     (IndexNotWritable, 503, "Search index not writable"),
     (QueryRejected, 400, "Query refused"),
     (QueryError, 400, "Malformed query"),
@@ -77,34 +92,24 @@ STATUS: list[tuple[type[Exception], int, str]] = [
     (ReadersBusy, 503, "Busy"),
     (StoreError, 503, "Store unavailable"),
 ]
+UNEXPECTED = (500, "Internal Server Error")
 
 
 def status_of(exc: Exception) -> tuple[int, str]:
-    """The status code and title of a known error; 400 for any other KgError."""
-    return next(((status, title) for kind, status, title in STATUS if isinstance(exc, kind)), (400, "Bad Request"))
+    """The status code and title of an error: a WebError's own, else STATUS's; 500 for any other."""
+    if isinstance(exc, WebError):
+        return exc.status, exc.title
+    return next(((status, title) for kind, status, title in STATUS if isinstance(exc, kind)), UNEXPECTED)
 
 
 def problem(status: int, title: str, detail: str) -> Response:
-    body = json.dumps({"type": "about:blank", "title": title, "status": status, "detail": detail}, sort_keys=True)
-    response = Response(body, status=status, content_type="application/problem+json")
-    if status == 401:
-        response.headers["WWW-Authenticate"] = 'Bearer realm="missiekompas"'
-    if status == 429:
-        response.headers["Retry-After"] = "1"
-    return response
+    answer = build_problem(status, title, detail)
+    return Response(answer.body, status=status, headers=list(answer.headers))
 
 
 def error_response(exc: Exception, body_limit: int) -> Response:
     """The problem+json answer to any exception a request raised (Flask's handlers and the SPARQL
     door, web.sparql, both answer through here)."""
-    if isinstance(exc, KgError):
-        status, title = status_of(exc)
-        if status >= 500:
-            log.warning("%s: %s", title, exc)
-        return problem(status, title, str(exc))
-    if isinstance(exc, ModelUnavailable):
-        log.warning("Search unavailable: %s", exc)
-        return problem(503, "Search unavailable", str(exc))
     if isinstance(exc, HTTPException):
         detail = exc.description or exc.name
         if exc.code == 413:
@@ -113,13 +118,18 @@ def error_response(exc: Exception, body_limit: int) -> Response:
         if exc.code == 405 and exc.valid_methods:
             response.headers["Allow"] = ", ".join(exc.valid_methods)
         return response
-    log.error("unexpected error", exc_info=exc)
-    return problem(500, "Internal Server Error", "something went wrong on our side; it has been logged")
+    status, title = status_of(exc)
+    if (status, title) == UNEXPECTED:
+        log.error("unexpected error", exc_info=exc)
+        return problem(*UNEXPECTED, "something went wrong on our side; it has been logged")
+    if status >= 500:
+        log.warning("%s: %s", title, exc)
+    return problem(status, title, str(exc))
 
 
 def register_error_handlers(app: Flask) -> None:
     def handle(exc: Exception) -> Response:
         return error_response(exc, app.config["MAX_CONTENT_LENGTH"])
 
-    for kind in (KgError, ModelUnavailable, HTTPException, Exception):
+    for kind in (HTTPException, Exception):
         app.register_error_handler(kind, handle)

@@ -17,7 +17,15 @@ from werkzeug.exceptions import RequestEntityTooLarge
 
 from kg.uris import checked_iri, is_slug, mint_uri
 from search.match import Filters
-from search.readers import MAX_TEXT_CHARS, SUFFIXES, ProposalTooDemanding, ProposalUnreadable, read_proposal
+from search.readers import (
+    SUFFIXES,
+    EmptyText,
+    ProposalTooDemanding,
+    ProposalUnreadable,
+    TextTooLong,
+    read_proposal,
+    read_text_input,
+)
 from web.errors import BadRequest, PayloadTooLarge, UnsupportedMediaType
 from web.i18n import message
 
@@ -140,12 +148,13 @@ def read_json_request(base: str) -> MatchRequest:
 
 
 def check_text(text: str) -> str:
-    stripped = text.strip()
-    if not stripped:
-        raise EmptyProposal()
-    if len(stripped) > MAX_TEXT_CHARS:
-        raise ProposalTooLong(length=len(stripped), limit=MAX_TEXT_CHARS)
-    return stripped
+    """`read_text_input`, with its refusals as the catalogue's."""
+    try:
+        return read_text_input(text)
+    except EmptyText:
+        raise EmptyProposal() from None
+    except TextTooLong as exc:
+        raise ProposalTooLong(length=exc.length, limit=exc.limit) from None
 
 
 def read_upload(upload: FileStorage, max_bytes: int) -> str:

@@ -5,7 +5,6 @@ request's headers, and no log line carries a secret."""
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import re
 
@@ -14,6 +13,7 @@ from gunicorn.workers import gasgi
 
 from kg.settings import load_settings
 from web.headers import SECURITY_HEADERS
+from web.problems import build_problem
 
 # Longer than clients keep an idle connection for reuse (Node's agent and undici: 4 s), so the server
 # never closes one a client is about to use; answers say so in `Keep-Alive: timeout=`.
@@ -59,10 +59,8 @@ class RedactSecrets(logging.Filter):
 def problem_answer(status: int, reason: str, detail: str) -> tuple[list[tuple[str, str]], bytes]:
     """The headers and body of an answer the server writes itself (not Flask): problem+json with the
     security headers, and the connection closes after it."""
-    body = json.dumps({"type": "about:blank", "title": reason, "status": status, "detail": redact(detail)}).encode()
-    headers = [("Content-Type", "application/problem+json"), ("Content-Length", str(len(body))), ("Connection", "close"),
-               *SECURITY_HEADERS.items()]
-    return headers, body
+    problem = build_problem(status, reason, redact(detail), (("Connection", "close"), *SECURITY_HEADERS.items()))
+    return list(problem.headers), problem.body
 
 
 class Protocol(ASGIProtocol):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 from flask import current_app
@@ -20,17 +21,21 @@ if TYPE_CHECKING:  # search loads numpy, FAISS and spaCy: imported when search i
 
 
 class Services:
+    """Built once per app by create_app. `store`: the graph, opened from settings when first read if
+    none is handed in. `matchers`: search by audience. None (how the server runs): each audience's
+    matcher is opened from settings.index_path over the store when first asked, its index rebuilt
+    if stale. A mapping is the whole of search: an audience without a matcher in it is told
+    SearchUnavailable, and no index on disk is opened or rebuilt ({} for an app without search)."""
+
     def __init__(self, settings: Settings, store: Store | None = None,
-                 matchers: dict[str, Matcher] | None = None) -> None:
+                 matchers: Mapping[str, Matcher] | None = None) -> None:
         self.settings = settings
         self._store = store
         self._query: QueryService | None = None
         self._lock = threading.Lock()
+        self._opens_search = matchers is None
         self._matchers: dict[str, Matcher] = dict(matchers or {})  # audience -> its matcher, over its own index
         self._matcher_lock = threading.Lock()  # its own lock: opening search takes seconds, store reads must not wait
-        # The indexes on disk (settings.index_path) belong to the store the settings name. A store handed in
-        # (tests, tools) comes with its own matchers or without search: never rebuild an index for another graph.
-        self._may_open_search = store is None
 
     @property
     def store(self) -> Store:
@@ -55,8 +60,8 @@ class Services:
         see); SearchUnavailable where search is not set up."""
         with self._matcher_lock:
             if audience not in self._matchers:
-                if not self._may_open_search:
-                    raise SearchUnavailable("search is not set up for this store")
+                if not self._opens_search:
+                    raise SearchUnavailable("search is not set up for this app")
                 from search.service import open_matcher
 
                 self._matchers[audience] = open_matcher(self.settings, self.store, audience=audience)

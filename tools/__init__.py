@@ -1,0 +1,1 @@
+"""Set-up tools run once, outside the served packages: the offline model converter."""
