@@ -13,6 +13,7 @@ from search.text import (
     parse,
     pipeline,
     sentences,
+    split_bounded_passages,
     split_passages,
 )
 
@@ -160,3 +161,13 @@ def test_passages_are_sentences_with_headings_joined_and_long_ones_cut() -> None
     assert passages[1] == "Het consortium bestaat uit vijf partners."
     assert [len(p.split()) for p in passages[2:]] == [60, 60, 10]
     assert " ".join(passages).split() == text.split()
+
+
+def test_bounded_passages_join_runs_and_lose_no_word() -> None:
+    paragraphs = [f"Alinea {i} gaat over waterstof en elektrolyse in de haven." for i in range(10)]
+    text = "\n\n".join(paragraphs)
+    free = split_bounded_passages(text, min_words=3, max_passages=100)
+    bounded = split_bounded_passages(text, min_words=3, max_passages=3)
+    assert len(bounded) <= 3 < len(free)
+    assert " ".join(bounded).split() == " ".join(free).split()  # joined, in order, nothing dropped
+    assert split_bounded_passages("   ", min_words=3, max_passages=3) == ["   "]  # no passages: the text itself
