@@ -15,13 +15,9 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from kg.errors import KgError
+from web.errors import TooManyQueries
 
 BUCKETS = 1024  # distinct clients sharing a bucket share its slots (rare; bounded files on disk)
-
-
-class TooManyQueries(KgError):
-    """This client already has as many queries running as it may."""
 
 
 class ClientSlots:

@@ -22,7 +22,6 @@ from search.embedder import ModelUnavailable
 from search.index import EmptyCorpus, IndexNotWritable
 from search.plan_gaps import UnknownProgramme
 from search.readers import ReadersBusy
-from web.client_slots import TooManyQueries
 from web.problems import build_problem
 
 log = logging.getLogger("missiekompas.web")
@@ -69,6 +68,10 @@ class PayloadTooLarge(WebError, status=413, title="Content Too Large"):
     """An input (a proposal text or file) over its size limit."""
 
 
+class TooManyQueries(WebError, status=429, title="Too Many Requests"):
+    """This client already has as many SPARQL queries running as it may (web.client_slots)."""
+
+
 class SearchUnavailable(WebError, status=503, title="Search unavailable"):
     """Search (the model or its index) is not available on this server."""
 
@@ -88,7 +91,6 @@ STATUS: list[tuple[type[Exception], int, str]] = [
     (InvalidRecord, 400, "Invalid data"),
     (DataFileError, 400, "Unreadable data"),
     (QueryTimeout, 503, "Query timeout"),
-    (TooManyQueries, 429, "Too Many Requests"),
     (ReadersBusy, 503, "Busy"),
     (StoreError, 503, "Store unavailable"),
 ]
