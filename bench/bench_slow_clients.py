@@ -7,6 +7,7 @@ Loopback only; every loop is bounded."""
 from __future__ import annotations
 
 import argparse
+import json
 import socket
 import statistics
 import sys
@@ -87,10 +88,13 @@ def main() -> None:
         session = requests.Session()
         calls = {"oxigraph serve": get_call(session, f"{serve}/query")}
         calls.update({label: get_call(session, f"{url}/sparql") for label, url in servers.items()})
+        answers = {label: json.loads(call())["boolean"] for label, call in calls.items()}
+        if len(set(answers.values())) != 1:
+            raise SystemExit(f"the targets answer {ASK} differently ({answers}): not the same work")
         spent = interleaved(calls, args.runs)
         serve_p50 = statistics.median(spent["oxigraph serve"])
         print(f"# cheap SPARQL GET ({ASK}), {args.runs} runs per target taking turns, one keep-alive session, "
-              "1 gunicorn worker")
+              f"1 gunicorn worker; every target answered {answers['oxigraph serve']} before timing (same triples)")
         print(f"{'target':<24} {'p50 ms':>8} {'p95 ms':>8} {'p50 / serve':>12}")
         for label, values in spent.items():
             p50 = statistics.median(values)
