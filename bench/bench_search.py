@@ -50,7 +50,7 @@ if str(REPO_ROOT) not in sys.path:  # `python bench/bench_search.py` puts bench/
 
 import numpy as np  # noqa: E402
 
-from kg.settings import Settings  # noqa: E402
+from config import Settings  # noqa: E402
 
 BATCH = 32
 TOP = 10
@@ -272,7 +272,7 @@ def main(argv: list[str] | None = None) -> int:
     settings = Settings(store="memory")
     ensure_model(settings.model)
     store = MemoryStore()
-    build(settings, store)
+    build(settings.data_dirs, settings.base_uri, store)
     env = environment(args.threads)
     a = bench_build(settings, store, args.repeat)
 

@@ -50,7 +50,7 @@ if str(REPO_ROOT) not in sys.path:  # `python bench/eval_search.py` puts bench/,
 
 import yaml  # noqa: E402
 
-from kg.settings import Settings  # noqa: E402
+from config import Settings  # noqa: E402
 from search.evaluation import ndcg_at, recall_at, reciprocal_rank  # noqa: E402
 
 LABELS = REPO_ROOT / "tests" / "fixtures" / "eval" / "proposals.yaml"
@@ -184,7 +184,7 @@ def build_engine(settings: Settings | None = None, store: Any = None) -> Engine:
     settings = settings or Settings(store="memory")
     if store is None:
         store = MemoryStore()
-        build(settings, store)
+        build(settings.data_dirs, settings.base_uri, store)
     embedder = Embedder(ensure_model(settings.model))
     started = time.perf_counter()
     index = build_index(load_entities(store), embedder, hnsw_threshold=settings.hnsw_threshold)

@@ -37,8 +37,8 @@ if str(REPO_ROOT) not in sys.path:  # `python bench/load_test.py` puts bench/, n
     sys.path.insert(0, str(REPO_ROOT))
 
 from bench.bench_graph import total_memory  # noqa: E402
+from config import load_settings  # noqa: E402
 from kg.queries import named_query  # noqa: E402
-from kg.settings import load_settings  # noqa: E402
 
 HTML = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
 JSON = "application/sparql-results+json"
@@ -126,16 +126,16 @@ def own_server(folder: Path) -> Iterator[tuple[str, int]]:
     """gunicorn as `make run` starts it (workers, threads and limits from the MK_* settings), on the
     default data built into `folder`, with a copy of the built search index when there is one."""
     from kg.build import build
-    from kg.store import open_store
+    from kg.cli import configured_store
     from tests.conftest import start_server, stop_server
 
     settings = load_settings()
     store_path, index_path = folder / "store", folder / "index"
-    built = replace(settings, store_path=store_path)
-    build(built, open_store(built, create=True))
+    build(settings.data_dirs, settings.base_uri, configured_store(replace(settings, store_path=store_path), create=True))
     if settings.index_path.is_dir():
         shutil.copytree(settings.index_path, index_path)  # same data and model: loaded, not rebuilt
     env = {"MK_INDEX_PATH": str(index_path), "MK_WORKERS": str(settings.workers), "MK_THREADS": str(settings.threads),
+           "MK_PRELOAD": "1" if settings.preload else "0",
            "MK_CLIENT_QUERIES": "64"}  # the simulated users all come from 127.0.0.1: no per-address cap
     proc, url = start_server(store_path, folder / "server.log", **env)
     try:

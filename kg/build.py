@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import shutil
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,7 +20,6 @@ from kg.convert import Conversion, convert_files
 from kg.errors import DataFileError, InvalidRecord, Violation
 from kg.publish import publish_folder
 from kg.readers import DataFile, find_data_files, read_data_file
-from kg.settings import Settings
 from kg.store import Store
 from kg.uris import dataset_uri, graph_uri, is_slug, slugify
 from kg.validate import validate_conversion
@@ -55,10 +54,15 @@ class BuildReport:
 def read_files(data_dirs: Iterable[Path], *, progress: bool = False) -> list[DataFile]:
     dirs = list(data_dirs)
     paths = find_data_files(dirs)
-    return [
+    files = [
         read_data_file(p, display=_display(p, dirs))
         for p in tqdm(paths, desc="reading", unit="file", disable=not progress, leave=False)
     ]
+    for f in files:
+        if f.sample:
+            raise DataFileError(f"{f.display}: a file-level 'sample: true' marks an edition (data/editions/<name>/) as "
+                                "illustrative; outside an edition, mark each record with sample: true")
+    return files
 
 
 def _display(path: Path, dirs: list[Path]) -> str:
@@ -135,21 +139,21 @@ def compile_dataset(files: list[DataFile], base: str, *, editions: dict[str, lis
     return Compiled(quads, len(files), records, tuple(names.values()) + tuple(map(edition_graph_name, edition_graphs)))
 
 
-def add_edition(settings: Settings, name: str, paths: list[Path]) -> Path:
+def add_edition(data_dirs: Sequence[Path], base_uri: str, name: str, paths: list[Path]) -> Path:
     """Validate `paths` as edition `name` together with the current data, then copy them to
     `<first data folder>/editions/<name>/` (a folder that appears whole: kg.publish). Nothing is
     copied when anything is invalid; an existing edition of that name is refused."""
     if not is_slug(name) or name == "current":
         raise DataFileError(f"edition name {name!r} must be a slug such as 2025 or call-2024 (and not 'current')")
-    target = settings.data_dirs[0] / EDITIONS_FOLDER / name
-    editions = read_editions(settings.data_dirs)
+    target = data_dirs[0] / EDITIONS_FOLDER / name
+    editions = read_editions(data_dirs)
     if name in editions or target.exists():
         raise DataFileError(f"edition {name!r} exists already ({target}); remove that folder first to replace it")
     for path in paths:
         if not path.is_file():
             raise DataFileError(f"{path}: no such file")
     new = [read_data_file(p, display=f"{EDITIONS_FOLDER}/{name}/{p.name}") for p in paths]
-    compile_dataset(read_files(settings.data_dirs), settings.base_uri, editions={**editions, name: new})
+    compile_dataset(read_files(data_dirs), base_uri, editions={**editions, name: new})
 
     def copy(staging: Path) -> None:
         for path in paths:
@@ -186,12 +190,12 @@ def _compile_edition(files: list[DataFile], edition_files: list[DataFile], base:
     return graph, violations
 
 
-def build(settings: Settings, store: Store, *, progress: bool = False) -> BuildReport:
-    """Rebuild the store from the configured data folders; on any error the store is untouched."""
+def build(data_dirs: Sequence[Path], base_uri: str, store: Store, *, progress: bool = False) -> BuildReport:
+    """Rebuild the store from the data folders, minting URIs under `base_uri`; on any error the store is untouched."""
     started = time.perf_counter()
-    files = read_files(settings.data_dirs, progress=progress)
-    editions = read_editions(settings.data_dirs, progress=progress)
-    compiled = compile_dataset(files, settings.base_uri, editions=editions, progress=progress)
+    files = read_files(data_dirs, progress=progress)
+    editions = read_editions(data_dirs, progress=progress)
+    compiled = compile_dataset(files, base_uri, editions=editions, progress=progress)
     store.replace_all(compiled.quads)
     return BuildReport(compiled.files, compiled.records, len(compiled.quads), compiled.graphs,
                        time.perf_counter() - started)
@@ -240,6 +244,7 @@ def _meta_graphs(files: list[DataFile], names: dict[str, str], conversion: Conve
         meta = describe(g, visibility, sources, len(graph))
         meta.add((g, RDF.type, MK.Edition))
         meta.add((g, MK.editionName, Literal(name)))
+        meta.add((g, MK.isSample, Literal(any(f.sample for f in sources))))
     return public, internal
 
 

@@ -1,4 +1,5 @@
-"""The `python -m kg` command line: build, validate, stats, export, import, query."""
+"""The `python -m kg` command line: build, validate, stats, export, import, query. With search.cli and
+web, the only readers of the configuration (config): the rest of kg is handed plain values."""
 
 from __future__ import annotations
 
@@ -10,7 +11,8 @@ from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 
-from kg.access import INTERNAL
+from config import Settings, SettingsError, load_settings
+from kg.access import AUDIENCES, INTERNAL, PUBLIC
 from kg.build import add_edition, build, compile_dataset, read_editions, read_files
 from kg.editions import diff_editions, format_diff, list_editions
 from kg.errors import InvalidRecord, KgError
@@ -19,10 +21,10 @@ from kg.figures import compute_figures, format_figures
 from kg.forget import forget_person
 from kg.formats import RDF_FORMATS, RESULTS_FORMATS, rdf_format
 from kg.queries import named_query, query_names
-from kg.settings import Settings, load_settings
+from kg.remote import RemoteEndpoint
 from kg.sparql_text import check_complexity, query_form
 from kg.stats import compute_stats, format_stats
-from kg.store import open_store
+from kg.store import Store, open_store
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -34,7 +36,15 @@ def main(argv: list[str] | None = None) -> int:
             settings = replace(settings, data_dirs=settings.data_dirs + tuple(Path(d) for d in args.data))
         return int(args.run(args, settings) or 0)
 
-    return run_guarded(run, (KgError,), "the store is unchanged unless a build had finished")
+    return run_guarded(run, (KgError, SettingsError), "the store is unchanged unless a build had finished")
+
+
+def configured_store(settings: Settings, *, create: bool = False) -> Store:
+    """The store the configuration names (MK_STORE: its folder, or the remote endpoint and its sign-in)."""
+    remote = RemoteEndpoint(settings.remote_query_url, settings.remote_update_url, f"{settings.base_uri}graph/",
+                            token=settings.remote_token, user=settings.remote_user, password=settings.remote_password,
+                            timeout_s=settings.query_timeout_s)
+    return open_store(settings.store, settings.store_path, create=create, remote=remote)
 
 
 def run_guarded(run: Callable[[], int], errors: tuple[type[Exception], ...], interrupted: str) -> int:
@@ -72,10 +82,12 @@ def _parser() -> argparse.ArgumentParser:
                        help="an extra folder of data files (repeatable), read with the configured ones")
         p.add_argument("--quiet", action="store_true", help="no progress bar")
     command("stats", _stats, "entities per class and MJPs per theme and cluster")
-    p = command("figures", _figures, "portfolio figures: MJPs per theme and cluster, questions per cluster, budgets")
+    p = command("figures", _figures, "portfolio figures: MJPs per theme and cluster, questions per cluster, budgets "
+                "(real and sample apart), real consortia per theme and cluster")
     shape = p.add_mutually_exclusive_group()
     shape.add_argument("--json", action="store_true", help="machine-readable")
     shape.add_argument("--csv", action="store_true", help="chart-ready CSV, one row per figure and key")
+    _audience_option(p)
     command("editions", _editions, "list the editions of the portfolio (past ones and 'current')")
     p = command("diff", _diff, "what changed between two editions: new, dropped, changed MJPs; MJPs per mission")
     p.add_argument("before", metavar="EDITION_A", help="the older edition, e.g. 2025")
@@ -101,12 +113,25 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--format", default="table",
                    choices=["table", *sorted(RESULTS_FORMATS), *sorted(f for f in RDF_FORMATS if not RDF_FORMATS[f].has_graphs)],
                    help="table (default), json, csv, tsv, xml for SELECT/ASK; ttl, nt, jsonld, rdfxml for CONSTRUCT/DESCRIBE")
+    _audience_option(p)
     return parser
 
 
+def _audience_option(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--audience", choices=AUDIENCES, default=PUBLIC,
+                   help="whose view to read: public (default; what the web shows anonymous users) or internal (the "
+                        "Kernteam's, internal records included)")
+
+
+def _say_view(audience: str) -> None:
+    """One line on stderr naming the view read, so that nobody takes one audience's numbers for the other's."""
+    print("reading the public view (use --audience internal for the Kernteam view)" if audience == PUBLIC
+          else "reading the internal (Kernteam) view: internal records included", file=sys.stderr)
+
+
 def _build(args: argparse.Namespace, settings: Settings) -> int:
-    store = open_store(settings, create=True)
-    report = build(settings, store, progress=not args.quiet and sys.stderr.isatty())
+    store = configured_store(settings, create=True)
+    report = build(settings.data_dirs, settings.base_uri, store, progress=not args.quiet and sys.stderr.isatty())
     print(f"built {report.quads} quads in {len(report.graphs) + 2} graphs from {report.records} records "
           f"in {report.files} files ({report.seconds:.1f} s) into the {store.name} store")
     return 0
@@ -121,39 +146,42 @@ def _validate(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _stats(args: argparse.Namespace, settings: Settings) -> int:
-    print(format_stats(compute_stats(open_store(settings))))
+    print(format_stats(compute_stats(configured_store(settings))))
     return 0
 
 
 def _figures(args: argparse.Namespace, settings: Settings) -> int:
-    figures = compute_figures(open_store(settings))
+    figures = compute_figures(configured_store(settings).view(args.audience))
+    _say_view(args.audience)
     print(figures.to_json() if args.json else figures.to_csv() if args.csv else format_figures(figures),
           end="" if args.csv else "\n")
     return 0
 
 
 def _editions(args: argparse.Namespace, settings: Settings) -> int:
-    for edition in list_editions(open_store(settings).view(INTERNAL)):
-        print(f"{edition.name:<12} {edition.graph or '(the default graph: the current portfolio)'}")
+    for edition in list_editions(configured_store(settings).view(INTERNAL)):
+        sample = "  [sample: an illustrative edition, not a real past portfolio]" if edition.is_sample else ""
+        print(f"{edition.name:<12} {edition.graph or '(the default graph: the current portfolio)'}{sample}")
     return 0
 
 
 def _diff(args: argparse.Namespace, settings: Settings) -> int:
-    diff = diff_editions(open_store(settings).view(INTERNAL), args.before, args.after)
+    diff = diff_editions(configured_store(settings).view(INTERNAL), args.before, args.after)
     print(json.dumps(diff.to_dict(), ensure_ascii=False, indent=2) if args.json else format_diff(diff))
     return 0
 
 
 def _add_edition(args: argparse.Namespace, settings: Settings) -> int:
-    folder = add_edition(settings, args.name, [Path(f) for f in args.files])
-    report = build(settings, open_store(settings, create=True))
+    folder = add_edition(settings.data_dirs, settings.base_uri, args.name, [Path(f) for f in args.files])
+    report = build(settings.data_dirs, settings.base_uri, configured_store(settings, create=True))
     print(f"edition {args.name} kept in {folder}; rebuilt: {report.quads} quads. Compare with: "
           f"python -m kg diff {args.name} current")
     return 0
 
 
 def _forget(args: argparse.Namespace, settings: Settings) -> int:
-    removal = forget_person(settings, open_store(settings, create=True), args.person)
+    removal = forget_person(configured_store(settings, create=True), args.person, data_dirs=settings.data_dirs,
+                            base_uri=settings.base_uri, store_path=settings.store_path, index_path=settings.index_path)
     print(f"removed person {removal.person} from {removal.file}; rebuilt the store and dropped older versions")
     print("checked: " + "; ".join(removal.checked))
     if removal.leftovers:
@@ -164,7 +192,7 @@ def _forget(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _export(args: argparse.Namespace, settings: Settings) -> int:
-    data = export_graph(open_store(settings), rdf_format(args.format))
+    data = export_graph(configured_store(settings), rdf_format(args.format))
     if args.output:
         target = Path(args.output)
         partial = target.with_name(target.name + ".partial")
@@ -177,7 +205,7 @@ def _export(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _import(args: argparse.Namespace, settings: Settings) -> int:
-    count = import_file(open_store(settings, create=True), Path(args.file))
+    count = import_file(configured_store(settings, create=True), Path(args.file))
     print(f"imported {count} quads from {args.file}")
     return 0
 
@@ -193,15 +221,19 @@ def _query(args: argparse.Namespace, settings: Settings) -> int:
         except (OSError, UnicodeDecodeError) as exc:
             raise KgError(f"cannot read query file {args.file}: {exc}") from exc
     check_complexity(sparql)  # the parser would crash this process rather than refuse
-    store = open_store(settings)
+    view = configured_store(settings).view(args.audience)
     form = query_form(sparql)
     fmt = args.format
+    if fmt == "table" and form == "SELECT":
+        table = _table(view.select(sparql))
+        _say_view(args.audience)  # after the query: a malformed one is an error line first
+        print(table)
+        return 0
     if fmt == "table":
-        if form == "SELECT":
-            print(_table(store.select(sparql)))
-            return 0
         fmt = "tsv" if form == "ASK" else "ttl"
-    sys.stdout.buffer.write(store.query_to(sparql, fmt))
+    answer = view.query_to(sparql, fmt)
+    _say_view(args.audience)
+    sys.stdout.buffer.write(answer)
     return 0
 
 

@@ -82,8 +82,16 @@ def _convert_record(
     subject = mint_uri(base, et.path, rid)
     out.origins[subject] = Origin(data_file.display, rid, et)
     graph.add((subject, RDF.type, et.rdf_class))
-    if et.scheme is not None:
+    for also in et.also_types:
+        graph.add((subject, RDF.type, also))
+    if et.scheme is not None:  # a SKOS concept in its scheme; without a broader one it is a top concept
+        graph.add((subject, RDF.type, SKOS.Concept))
         graph.add((subject, SKOS.inScheme, et.scheme))
+        if not record.get("broader"):
+            graph.add((subject, SKOS.topConceptOf, et.scheme))
+            graph.add((et.scheme, SKOS.hasTopConcept, subject))
+    if et.needs_provenance and record.get("sample") in (None, ""):  # real unless marked: said, not left out
+        graph.add((subject, MK.isSample, Literal(False)))
     known = {f.name for f in et.fields} | {"id"}
     for name in record:
         if name not in known:
@@ -132,17 +140,19 @@ def _emit(graph: Graph, subject: URIRef, spec: Field, value: Any, base: str, out
         return
     assert spec.predicate is not None
     for obj in _objects(spec, value, base, out.source_ids):
+        if spec.predicate == SKOS.altLabel and (subject, SKOS.prefLabel, obj) in graph:
+            continue  # SKOS: a label is preferred or alternative, not both
         graph.add((subject, spec.predicate, obj))
 
 
 def _objects(spec: Field, value: Any, base: str, source_ids: set[str]) -> list[URIRef | Literal]:
     kind = spec.kind
     if kind == "text":
-        return _text(value)
+        return _text(value, name_langs=spec.predicate == SKOS.prefLabel)
     if kind == "labels":
         if isinstance(value, dict):
             return [Literal(str(v), lang=lang) for lang, vs in _lang_items(value) for v in _as_list(vs)]
-        return [Literal(str(v)) for v in _as_list(value)]
+        return [Literal(str(v), lang=lang) for v in _as_list(value) for lang in LANGS]
     if kind in ("source", "sources"):
         return [_source(ref, base, source_ids) for ref in _as_list(value)]
     if kind == "confidence":
@@ -163,11 +173,13 @@ def _objects(spec: Field, value: Any, base: str, source_ids: set[str]) -> list[U
     return [_typed_literal(kind, value)]
 
 
-def _text(value: Any) -> list[URIRef | Literal]:
+def _text(value: Any, *, name_langs: bool = False) -> list[URIRef | Literal]:
+    """A {nl, en} mapping gives one literal per language. A plain string is a name when `name_langs`
+    (a label: the same name in Dutch and English texts, so it is tagged with both) and untagged otherwise."""
     if isinstance(value, dict):
         return [Literal(str(v).strip(), lang=lang) for lang, v in _lang_items(value)]
     if isinstance(value, str):
-        return [Literal(value.strip())]
+        return [Literal(value.strip(), lang=lang) for lang in LANGS] if name_langs else [Literal(value.strip())]
     raise _Problem("type", "expected text, or a mapping {nl: ..., en: ...}")
 
 

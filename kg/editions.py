@@ -29,6 +29,7 @@ class UnknownEdition(KgError):
 class Edition:
     name: str
     graph: str | None  # None: the current portfolio (the default graph)
+    is_sample: bool = False  # an illustrative edition (a file-level `sample: true` in its folder)
 
 
 @dataclass(frozen=True)
@@ -70,6 +71,7 @@ class EditionDiff:
     dropped: tuple[ProgrammeSummary, ...]
     changed: tuple[ProgrammeChange, ...]
     coverage: tuple[Coverage, ...] = field(default=())
+    sample_editions: tuple[str, ...] = ()  # which of the two are illustrative editions
 
     def to_dict(self) -> dict[str, object]:
         out = asdict(self)
@@ -91,8 +93,9 @@ class EditionChoice:
 
 
 def list_editions(view: GraphView) -> list[Edition]:
-    rows = view.select(PREFIXES + "SELECT ?g ?name WHERE { ?g a mk:Edition ; mk:editionName ?name } ORDER BY ?name")
-    return [Edition(str(r["name"]), str(r["g"])) for r in rows] + [Edition(CURRENT, None)]
+    rows = view.select(PREFIXES + "SELECT ?g ?name ?sample WHERE { ?g a mk:Edition ; mk:editionName ?name "
+                       "OPTIONAL { ?g mk:isSample ?sample } } ORDER BY ?name")
+    return [Edition(str(r["name"]), str(r["g"]), bool(r.get("sample"))) for r in rows] + [Edition(CURRENT, None)]
 
 
 def find_edition(view: GraphView, name: str) -> Edition:
@@ -186,13 +189,16 @@ def diff_editions(view: GraphView, before_name: str, after_name: str) -> Edition
     return EditionDiff(before.name, after.name,
                        new=tuple(sorted((summary(i) for i in set(new) - set(old)), key=lambda s: s.label)),
                        dropped=tuple(sorted((summary(i) for i in set(old) - set(new)), key=lambda s: s.label)),
-                       changed=tuple(changed), coverage=tuple(coverage))
+                       changed=tuple(changed), coverage=tuple(coverage),
+                       sample_editions=tuple(e.name for e in (before, after) if e.is_sample))
 
 
 def format_diff(diff: EditionDiff) -> str:
     sample = " [sample]"
     lines = [f"Edition {diff.before} -> {diff.after}: {len(diff.new)} new, {len(diff.dropped)} dropped, "
              f"{len(diff.changed)} changed MJPs"]
+    if diff.sample_editions:
+        lines.append(f"Sample edition: {', '.join(diff.sample_editions)} is illustrative, not a real past portfolio.")
     for title, items in (("New", diff.new), ("Dropped", diff.dropped)):
         if items:
             lines.append(f"\n{title}:")

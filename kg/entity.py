@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from rdflib import Graph
@@ -17,6 +18,12 @@ RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
 SOURCE = "http://www.w3.org/ns/prov#wasDerivedFrom"
 CONFIDENCE = str(MK.confidence)
 ABOUT_PROPERTIES = (RDF_TYPE, SOURCE, CONFIDENCE)  # shown apart from the other links on a page
+# A per-link confidence of a programme or project -> the links it qualifies (a role stands for its members).
+LINK_CONFIDENCES = {
+    str(MK.missionLinkConfidence): str(MK.contributesToMission), str(MK.mmipLinkConfidence): str(MK.contributesToMMIP),
+    str(MK.themeLinkConfidence): str(MK.theme), str(MK.clusterLinkConfidence): str(MK.cluster),
+    str(MK.leadConfidence): str(MK.LeadRole), str(MK.partnersConfidence): str(MK.PartnerRole),
+}
 
 
 @dataclass(frozen=True)
@@ -61,6 +68,16 @@ class EntityView:
         """The outgoing links other than type, source and confidence."""
         return tuple(link for link in self.outgoing if link.property_iri not in ABOUT_PROPERTIES)
 
+    @property
+    def page_links(self) -> tuple[Link, ...]:
+        """The links a page lists: `links` less the sample mark (a badge) and the per-link confidences,
+        which the page shows next to the links they qualify (link_confidence)."""
+        return tuple(link for link in self.links if link.property_iri not in (*LINK_CONFIDENCES, str(MK.isSample)))
+
+    def link_confidence(self, property_iri: str) -> Link | None:
+        """How certain this record's links by `property_iri` are, where the record says so apart."""
+        return next((link for link in self.outgoing if LINK_CONFIDENCES.get(link.property_iri) == property_iri), None)
+
 
 def describe_entity(store: Store, iri: str) -> Graph:
     graph = Graph()
@@ -86,10 +103,15 @@ def entity_view(store: Store, iri: str) -> EntityView | None:
         prop, value = str(r["property"]), str(r["value"])
         if prop in TEXT_PROPERTIES and r["direction"] == "out":
             continue
-        label = str(r.get("propertyLabel") or prop.rsplit("#", 1)[-1].rsplit("/", 1)[-1])
+        label = str(r.get("propertyLabel") or _words(prop.rsplit("#", 1)[-1].rsplit("/", 1)[-1]))
         target = out if r["direction"] == "out" else inc
         if (prop, value) not in target or r.get("lang") == "nl":
             target[(prop, value)] = Link(prop, label, value, str(r["valueLabel"]) if "valueLabel" in r else None)
     order = lambda link: (link.property_label, link.label or link.value)  # noqa: E731
     return EntityView(iri, texts[SKOS_PREF], texts[DESCRIPTION], is_sample,
                       tuple(sorted(out.values(), key=order)), tuple(sorted(inc.values(), key=order)))
+
+
+def _words(name: str) -> str:
+    """A property's local name as words, for a property without a label: editorialNote -> editorial note."""
+    return re.sub(r"(?<=[a-z])(?=[A-Z])", " ", name).lower()

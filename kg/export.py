@@ -7,17 +7,19 @@ from pathlib import Path
 import pyoxigraph as ox
 
 from kg.errors import DataFileError
-from kg.formats import RDF_FORMATS, RdfFormat, rdf_format_for_path
+from kg.formats import RdfFormat, prefixes, rdf_format_for_path
 from kg.store import GraphView, Store
+from ontology import PREFIXES
 
 
-def export_graph(store: Store | GraphView, fmt: RdfFormat) -> bytes:
+def export_graph(store: Store | GraphView, fmt: RdfFormat, *, base: str | None = None) -> bytes:
     """Quad formats keep the named graphs (past editions included); triple formats get the
-    default graph: the current portfolio, each triple once."""
+    default graph: the current portfolio, each triple once. Both declare the vocabularies' prefixes,
+    and with `base` one prefix per entity type (`programme:eccm`)."""
     if fmt.has_graphs:
-        return ox.serialize(store.quads(), format=fmt.ox_format) or b""
-    name = next(key for key, known in RDF_FORMATS.items() if known is fmt)
-    return store.query_to("CONSTRUCT { ?s ?p ?o } WHERE { ?s ?p ?o }", name)
+        return ox.serialize(store.quads(), format=fmt.ox_format, prefixes=prefixes(base) if base else PREFIXES) or b""
+    triples = ox.parse(store.query_to("CONSTRUCT { ?s ?p ?o } WHERE { ?s ?p ?o }", "nt"), format=ox.RdfFormat.N_TRIPLES)
+    return ox.serialize(triples, format=fmt.ox_format, prefixes=prefixes(base) if base else PREFIXES) or b""
 
 
 def import_file(store: Store, path: Path) -> int:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 import shutil
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -16,7 +17,6 @@ from kg.export import export_graph
 from kg.formats import RDF_FORMATS
 from kg.publish import write_atomically
 from kg.readers import SUFFIXES, DataFile
-from kg.settings import Settings
 from kg.store import OxigraphStore, Store
 from kg.uris import mint_uri
 
@@ -33,28 +33,30 @@ class Removal:
     leftovers: tuple[str, ...]  # places where an identifying value was still found (should be empty)
 
 
-def forget_person(settings: Settings, store: Store, person_id: str) -> Removal:
+def forget_person(store: Store, person_id: str, *, data_dirs: Sequence[Path], base_uri: str, store_path: Path,
+                  index_path: Path) -> Removal:
     """Remove the record from its data file (comments and other records stay as written), rebuild
-    the store, drop older store versions and a search index that mentions the person, and verify."""
-    data_file, record = _find_person(settings, person_id)
-    values = _identifying_values(settings, person_id, record)
+    `store` from `data_dirs`, drop older store versions (next to `store_path`) and a search index
+    (at `index_path`) that mentions the person, and verify."""
+    data_file, record = _find_person(data_dirs, person_id)
+    values = _identifying_values(base_uri, person_id, record)
     text = data_file.path.read_text(encoding="utf-8")
     remaining = _without_record(text, person_id, data_file.display)
     write_atomically(data_file.path, remaining.encode("utf-8"))
     try:
-        build(settings, store)
+        build(data_dirs, base_uri, store)
     except KgError:
         write_atomically(data_file.path, text.encode("utf-8"))  # nothing half-done: the file comes back as it was
         raise
     if isinstance(store, OxigraphStore):
         store.drop_old_versions()
-    _drop_index_mentioning(settings.index_path, values)
-    checked, leftovers = _verify(settings, store, person_id, values)
+    _drop_index_mentioning(index_path, values)
+    checked, leftovers = _verify(store, person_id, values, data_dirs, store_path, index_path)
     return Removal(person_id, data_file.display, checked, leftovers)
 
 
-def _find_person(settings: Settings, person_id: str) -> tuple[DataFile, dict[str, object]]:
-    for data_file in read_files(settings.data_dirs):
+def _find_person(data_dirs: Sequence[Path], person_id: str) -> tuple[DataFile, dict[str, object]]:
+    for data_file in read_files(data_dirs):
         if data_file.entity_type.name != "person":
             continue
         for record in data_file.records:
@@ -65,8 +67,8 @@ def _find_person(settings: Settings, person_id: str) -> tuple[DataFile, dict[str
     raise PersonNotFound(f"no person with id {person_id!r} in the data files")
 
 
-def _identifying_values(settings: Settings, person_id: str, record: dict[str, object]) -> tuple[str, ...]:
-    values = [str(mint_uri(settings.base_uri, "person", person_id))]
+def _identifying_values(base_uri: str, person_id: str, record: dict[str, object]) -> tuple[str, ...]:
+    values = [str(mint_uri(base_uri, "person", person_id))]
     for key in ("label", "email", "phone"):
         value = record.get(key)
         if isinstance(value, dict):
@@ -123,8 +125,8 @@ def _files_mentioning(folder: Path, values: tuple[str, ...], suffixes: tuple[str
             if p.is_file() and (not suffixes or p.suffix.lower() in suffixes) and any(n in p.read_bytes() for n in needles)]
 
 
-def _verify(settings: Settings, store: Store, person_id: str,
-            values: tuple[str, ...]) -> tuple[tuple[str, ...], tuple[str, ...]]:
+def _verify(store: Store, person_id: str, values: tuple[str, ...], data_dirs: Sequence[Path], store_path: Path,
+            index_path: Path) -> tuple[tuple[str, ...], tuple[str, ...]]:
     checked, leftovers = [], []
     for name in RDF_FORMATS:
         checked.append(f"dump {name}")
@@ -134,11 +136,11 @@ def _verify(settings: Settings, store: Store, person_id: str,
     # The build has just compiled the data; here its files are only read as bytes (comments and
     # past editions included), looking for the id as well.
     needles = [*values, person_id]
-    for folder in settings.data_dirs:
+    for folder in data_dirs:
         checked.append(f"data files in {folder}")
         leftovers += [f"data: {p}" for p in _files_mentioning(folder, tuple(needles), suffixes=SUFFIXES)]
-    folders = [(v, "store") for v in settings.store_path.parent.glob(f"{settings.store_path.name}-*") if v.is_dir()]
-    for folder, label in [*folders, (settings.index_path, "search index")]:
+    folders = [(v, "store") for v in store_path.parent.glob(f"{store_path.name}-*") if v.is_dir()]
+    for folder, label in [*folders, (index_path, "search index")]:
         if folder.exists():
             checked.append(f"{label} files in {folder}")
             leftovers += [f"{label}: {p}" for p in _files_mentioning(folder, values)]

@@ -7,6 +7,8 @@ from dataclasses import dataclass
 import pyoxigraph as ox
 
 from kg.errors import KgError
+from kg.schema import ENTITY_TYPES
+from ontology import PREFIXES
 
 
 @dataclass(frozen=True)
@@ -65,3 +67,10 @@ def rdf_format_for_path(path: str) -> RdfFormat:
     suffix = path.rsplit(".", 1)[-1].lower()
     aliases = {"turtle": "ttl", "json": "jsonld", "rdf": "rdfxml", "xml": "rdfxml", "owl": "rdfxml"}
     return rdf_format(aliases.get(suffix, suffix))
+
+
+def prefixes(base: str) -> dict[str, str]:
+    """The prefixes a serialisation declares: the vocabularies, plus one per entity type under `base`
+    (`programme:eccm`), so a dump or entity reads as Turtle people write."""
+    own = {t.path.replace("-", "_"): f"{base}{t.path}/" for t in ENTITY_TYPES}
+    return {**PREFIXES, **own, "graph": f"{base}graph/"}

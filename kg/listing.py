@@ -29,17 +29,21 @@ class ListSpec:
 
 
 LISTS: dict[str, ListSpec] = {
-    "clusters": ListSpec(str(MK.TechnologyCluster), "list_clusters", counts=("mjp", "programme", "question", "technology")),
-    "themes": ListSpec(str(MK.Theme), "list_themes", filters=("broader",), counts=("mjp", "mission", "question")),
+    "clusters": ListSpec(str(MK.TechnologyCluster), "list_clusters",
+                         counts=("mjp", "programme", "project", "question", "technology")),
+    "themes": ListSpec(str(MK.Theme), "list_themes", filters=("broader",), counts=("mjp", "project", "mission", "question")),
     "missions": ListSpec(str(MK.Mission), "list_missions", filters=("theme", "agenda", "generation"),
-                         counts=("programme", "mmip", "question")),
-    "mmips": ListSpec(str(MK.MMIP), "list_mmips", filters=("mission", "agenda"), counts=("programme",)),
+                         counts=("programme", "project", "mmip", "question")),
+    "mmips": ListSpec(str(MK.MMIP), "list_mmips", filters=("mission", "agenda"), counts=("programme", "project")),
     "programmes": ListSpec(str(MK.Programme), "list_programmes", filters=("kind", "sample", "cluster", "theme"),
                            shown=("lead",), counts=("partner", "question")),
+    "projects": ListSpec(str(MK.Project), "list_projects", filters=("instrument", "sample", "cluster", "theme", "mission"),
+                         shown=("lead",), counts=("partner",)),
     "questions": ListSpec(str(MK.KnowledgeQuestion), "list_questions", filters=("kind", "cluster", "theme", "mission"),
-                          counts=("programme",)),
+                          counts=("programme", "project")),
+    # lead and partner count the consortia an organisation belongs to: programmes and projects alike
     "organisations": ListSpec(str(MK.Organisation), "list_organisations", filters=("kind", "sample"),
-                              counts=("lead", "partner")),
+                              counts=("lead", "partner", "funder")),
 }
 
 

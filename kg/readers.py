@@ -29,6 +29,7 @@ class DataFile:
     visibility: str
     records: tuple[dict[str, Any], ...]
     sha256: str
+    sample: bool = False  # a file-level `sample: true`: in an edition folder, the edition is illustrative
 
 
 def find_data_files(dirs: Iterable[Path]) -> list[Path]:
@@ -48,8 +49,9 @@ def read_data_file(path: Path, display: str | None = None) -> DataFile:
     except OSError as exc:
         raise DataFileError(f"{shown}: cannot read: {exc.strerror}") from exc
     suffix = path.suffix.lower()
+    sample = False
     if suffix in (".yaml", ".yml"):
-        type_name, visibility, records = _read_yaml(raw, shown)
+        type_name, visibility, records, sample = _read_yaml(raw, shown)
     elif suffix == ".csv":
         type_name, visibility, records = None, "public", _read_csv(raw, shown)
     elif suffix == ".xlsx":
@@ -59,7 +61,7 @@ def read_data_file(path: Path, display: str | None = None) -> DataFile:
     entity_type = _entity_type(shown, path, type_name, records)
     if visibility not in VISIBILITIES:
         raise DataFileError(f"{shown}: visibility must be 'public' or 'internal', not {visibility!r}")
-    return DataFile(path, shown, entity_type, visibility, tuple(records), hashlib.sha256(raw).hexdigest())
+    return DataFile(path, shown, entity_type, visibility, tuple(records), hashlib.sha256(raw).hexdigest(), sample)
 
 
 def _entity_type(shown: str, path: Path, type_name: str | None, records: list[dict[str, Any]]) -> EntityType:
@@ -74,7 +76,7 @@ def _entity_type(shown: str, path: Path, type_name: str | None, records: list[di
     return entity_type
 
 
-def _read_yaml(raw: bytes, shown: str) -> tuple[str | None, str, list[dict[str, Any]]]:
+def _read_yaml(raw: bytes, shown: str) -> tuple[str | None, str, list[dict[str, Any]], bool]:
     try:
         doc = yaml.safe_load(raw)
     except yaml.YAMLError as exc:
@@ -87,7 +89,10 @@ def _read_yaml(raw: bytes, shown: str) -> tuple[str | None, str, list[dict[str, 
     for i, rec in enumerate(records):
         if not isinstance(rec, dict):
             raise DataFileError(f"{shown}: record #{i + 1} is not a mapping of fields")
-    return str(doc["type"]), str(doc.get("visibility", "public")), records
+    sample = doc.get("sample", False)
+    if not isinstance(sample, bool):
+        raise DataFileError(f"{shown}: 'sample' must be true or false, not {sample!r}")
+    return str(doc["type"]), str(doc.get("visibility", "public")), records, sample
 
 
 def _read_csv(raw: bytes, shown: str) -> list[dict[str, Any]]:

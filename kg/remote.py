@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 from typing import Any
 
 import pyoxigraph as ox
@@ -12,11 +13,23 @@ import requests
 from kg.access import AUDIENCES, PUBLIC, GraphPolicy
 from kg.errors import QueryError, StoreError
 from kg.formats import rdf_format, results_format
-from kg.settings import Settings
 from kg.terms import from_json, to_python
 from ontology import MK
 
 RESULTS_JSON = "application/sparql-results+json"
+
+
+@dataclass(frozen=True)
+class RemoteEndpoint:
+    """Where a remote store answers and how to sign in to it: RemoteStore's arguments, as open_store takes them."""
+
+    query_url: str
+    update_url: str
+    graph_prefix: str  # the graphs this project writes are named under it: <base URI>graph/
+    token: str = ""  # a bearer token; wins over basic auth
+    user: str = ""
+    password: str = ""
+    timeout_s: float = 10.0
 
 
 class RemoteStore:
@@ -41,10 +54,9 @@ class RemoteStore:
             self._session.auth = (user, password)
 
     @classmethod
-    def from_settings(cls, settings: Settings) -> RemoteStore:
-        return cls(settings.remote_query_url, settings.remote_update_url, f"{settings.base_uri}graph/",
-                   token=settings.remote_token, user=settings.remote_user, password=settings.remote_password,
-                   timeout_s=settings.query_timeout_s)
+    def at(cls, endpoint: RemoteEndpoint) -> RemoteStore:
+        return cls(endpoint.query_url, endpoint.update_url, endpoint.graph_prefix, token=endpoint.token,
+                   user=endpoint.user, password=endpoint.password, timeout_s=endpoint.timeout_s)
 
     def view(self, audience: str) -> RemoteView:
         """A view that names its graphs in every request (default-graph-uri / named-graph-uri), so the

@@ -9,12 +9,14 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from itertools import islice
+from json.encoder import encode_basestring as _string  # a JSON string, as json.dumps(ensure_ascii=False) writes it
 from xml.sax.saxutils import escape, quoteattr
 
 import pyoxigraph as ox
 
 from kg.errors import UnsupportedResultFormat
 from kg.formats import rdf_format, results_format
+from ontology import PREFIXES
 
 XSD = "http://www.w3.org/2001/XMLSchema#"
 XSD_STRING = XSD + "string"
@@ -57,7 +59,7 @@ def serialize_triples(triples: Iterable[ox.Triple], fmt: str, max_rows: int) -> 
     taken = list(islice(triples, max_rows + 1))
     spec = rdf_format(fmt)
     try:
-        body = ox.serialize(taken[:max_rows], format=spec.ox_format) or b""
+        body = ox.serialize(taken[:max_rows], format=spec.ox_format, prefixes=PREFIXES) or b""
     except (OSError, ValueError) as exc:  # e.g. RDF 1.2 triple terms, which JSON-LD cannot hold
         raise UnsupportedResultFormat(f"the result cannot be written as {spec.media_type}: {exc}; "
                                       "ask for Turtle or N-Triples instead") from exc
@@ -86,10 +88,29 @@ def _json_term(term: Term) -> dict[str, object]:
     return out
 
 
+def _json_text(term: Term) -> str:
+    """One term as JSON text, written directly for the common kinds (twice as fast as dicts and dumps)."""
+    kind = type(term)
+    if kind is ox.NamedNode:
+        return f'{{"type":"uri","value":{_string(term.value)}}}'
+    if kind is ox.Literal:
+        if term.language:
+            return f'{{"type":"literal","value":{_string(term.value)},"xml:lang":{_string(term.language)}}}'
+        datatype = term.datatype.value
+        if datatype == XSD_STRING:
+            return f'{{"type":"literal","value":{_string(term.value)}}}'
+        return f'{{"type":"literal","value":{_string(term.value)},"datatype":{_string(datatype)}}}'
+    if kind is ox.BlankNode:
+        return f'{{"type":"bnode","value":{_string(term.value)}}}'
+    return json.dumps(_json_term(term), ensure_ascii=False, separators=(",", ":"))
+
+
 def _json(variables: list[str], rows: list[list[Term | None]]) -> bytes:
-    bindings = [{v: _json_term(t) for v, t in zip(variables, row, strict=True) if t is not None} for row in rows]
-    return json.dumps({"head": {"vars": variables}, "results": {"bindings": bindings}},
-                      ensure_ascii=False, separators=(",", ":")).encode()
+    names = [f"{_string(v)}:" for v in variables]
+    bindings = ",".join("{" + ",".join(n + _json_text(t) for n, t in zip(names, row, strict=True) if t is not None) + "}"
+                        for row in rows)
+    head = ",".join(_string(v) for v in variables)
+    return f'{{"head":{{"vars":[{head}]}},"results":{{"bindings":[{bindings}]}}}}'.encode()
 
 
 def _xml_term(term: Term) -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from rdflib.namespace import DCTERMS, FOAF, PROV, RDFS, SKOS, XSD
+from rdflib.namespace import DCTERMS, FOAF, ORG, PROV, RDFS, SKOS, XSD
 from rdflib.term import URIRef
 
 from ontology import MK
@@ -55,6 +55,7 @@ class EntityType:
     scheme: URIRef | None = None
     is_bilingual: bool = False
     needs_provenance: bool = True
+    also_types: tuple[URIRef, ...] = ()  # classes written out too (the store does no inference)
 
     def field(self, name: str) -> Field | None:
         return next((f for f in self.fields if f.name == name), None)
@@ -90,8 +91,52 @@ BUDGET = Field(
         Field("public_eur", "decimal", MK.budgetPublic),
         Field("private_eur", "decimal", MK.budgetPrivate),
         Field("committed_eur", "decimal", MK.budgetCommitted),
+        Field("committed_public_eur", "decimal", MK.budgetCommittedPublic),
+        Field("committed_private_eur", "decimal", MK.budgetCommittedPrivate),
+        Field("subsidy_eur", "decimal", MK.subsidy),
     ),
 )
+
+# How certain each kind of link of a programme or project is, where it differs from the record's confidence.
+LINK_CONFIDENCE = Field(
+    "link_confidence",
+    "nested",
+    sub_fields=(
+        Field("missions", "confidence", MK.missionLinkConfidence),
+        Field("mmips", "confidence", MK.mmipLinkConfidence),
+        Field("themes", "confidence", MK.themeLinkConfidence),
+        Field("clusters", "confidence", MK.clusterLinkConfidence),
+        Field("lead", "confidence", MK.leadConfidence),
+        Field("partners", "confidence", MK.partnersConfidence),
+    ),
+)
+
+# What a programme and a project share: a consortium (lead, partners, funders) and its links.
+CONSORTIUM = (
+    Field("acronym", "string", MK.acronym),
+    Field("clusters", "refs", MK.cluster, target="cluster"),
+    Field("themes", "refs", MK.theme, target="theme"),
+    Field("missions", "refs", MK.contributesToMission, target="mission"),
+    Field("mmips", "refs", MK.contributesToMMIP, target="mmip"),
+    Field("questions", "refs", MK.addressesQuestion, target="question"),
+    Field("technologies", "refs", MK.usesTechnology, target="technology"),
+    Field("kem_categories", "refs", MK.usesKEM, target="kem_category"),
+    Field("lead", "lead", target="organisation"),
+    Field("partners", "partners", target="organisation"),
+    Field("funders", "refs", MK.fundedBy, target="organisation"),
+    Field("trl_from", "ref", MK.trlFrom, target="trl_level"),
+    Field("trl_to", "ref", MK.trlTo, target="trl_level"),
+    Field("criteria", "refs", MK.meetsCriterion, target="criterion"),
+    # the three valorisation lists share the URI path valorisation/, so one target names them all
+    Field("valorisation", "refs", MK.valorisation, target="valorisation_activity"),
+    LINK_CONFIDENCE,
+    BUDGET,
+    Field("budget_note", "string", MK.budgetNote),
+    Field("start_year", "int", MK.startYear),
+    Field("end_year", "int", MK.endYear),
+    Field("homepage", "url", FOAF.homepage),
+)
+COLLABORATION = (ORG.OrganizationalCollaboration,)
 
 REPORTED = Field(
     "reported",
@@ -137,6 +182,7 @@ ENTITY_TYPES: tuple[EntityType, ...] = (
         "mission", "missions", "mission", MK.Mission,
         _with_common(
             Field("code", "string", SKOS.notation),
+            Field("compilation_code", "string", MK.compilationCode),
             Field("themes", "refs", MK.theme, target="theme"),
             Field("agenda", "ref", MK.agenda, target="agenda"),
             Field("period", "string", MK.period),
@@ -149,6 +195,7 @@ ENTITY_TYPES: tuple[EntityType, ...] = (
         "mmip", "mmips", "mmip", MK.MMIP,
         _with_common(
             Field("code", "string", SKOS.notation),
+            Field("compilation_code", "string", MK.compilationCode),
             Field("missions", "refs", MK.servesMission, target="mission"),
             Field("agenda", "ref", MK.agenda, target="agenda"),
             Field("period", "string", MK.period),
@@ -169,6 +216,10 @@ ENTITY_TYPES: tuple[EntityType, ...] = (
     _concept("criterion", "criteria", "criterion", MK.SelectionCriterion, MK.selectionCriteria),
     _concept("valorisation_activity", "valorisation", "valorisation", MK.ValorisationActivity,
              MK.valorisationActivities),
+    _concept("market_creation_track", "market-creation", "valorisation", MK.MarketCreationTrack,
+             MK.marketCreationTracks),
+    _concept("valorisation_track", "valorisation-tracks", "valorisation", MK.ValorisationTrack,
+             MK.valorisationTracks),
     EntityType("route", "routes", "route", MK.ResearchRoute, _with_common(), scheme=MK.researchRoutes),
     EntityType(
         "question", "questions", "question", MK.KnowledgeQuestion,
@@ -188,31 +239,30 @@ ENTITY_TYPES: tuple[EntityType, ...] = (
             Field("kind", "string", MK.organisationKind),
             Field("homepage", "url", FOAF.homepage),
         ),
+        also_types=(ORG.Organization,),
     ),
     EntityType(
         "programme", "programmes", "programme", MK.Programme,
         _with_common(
             Field("kind", "class", required=True,
                   choices=(("mjp", MK.MJP), ("bgp", MK.BroadProgramme), ("related", MK.RelatedProgramme))),
-            Field("acronym", "string", MK.acronym),
             Field("status_note", "string", MK.statusNote),
-            Field("clusters", "refs", MK.cluster, target="cluster"),
-            Field("themes", "refs", MK.theme, target="theme"),
-            Field("missions", "refs", MK.contributesToMission, target="mission"),
-            Field("mmips", "refs", MK.contributesToMMIP, target="mmip"),
-            Field("questions", "refs", MK.addressesQuestion, target="question"),
-            Field("technologies", "refs", MK.usesTechnology, target="technology"),
-            Field("kem_categories", "refs", MK.usesKEM, target="kem_category"),
-            Field("lead", "lead", target="organisation"),
-            Field("partners", "partners", target="organisation"),
             Field("named_in", "refs", MK.namedIn, target="agenda"),
             Field("adopted_by", "refs", MK.adoptedBy, target="agenda"),
-            BUDGET,
-            Field("budget_note", "string", MK.budgetNote),
-            Field("start_year", "int", MK.startYear),
-            Field("end_year", "int", MK.endYear),
-            Field("homepage", "url", FOAF.homepage),
+            *CONSORTIUM,
         ),
+        also_types=COLLABORATION,
+    ),
+    EntityType(
+        "project", "projects", "project", MK.Project,
+        _with_common(
+            Field("instrument", "string", MK.instrument),
+            Field("call", "string", MK.call),
+            Field("year", "int", MK.awardYear),
+            Field("part_of", "ref", DCTERMS.isPartOf, target="programme"),
+            *CONSORTIUM,
+        ),
+        also_types=COLLABORATION,
     ),
     EntityType(  # personal data: only allowed in files marked `visibility: internal` (kg.build checks)
         "person", "persons", "person", MK.ContactPerson,

@@ -14,8 +14,9 @@ that cannot read the text refuses it instead of guessing."""
 from __future__ import annotations
 
 import re
-from functools import lru_cache
-from typing import NamedTuple
+from collections.abc import Callable
+from functools import lru_cache, wraps
+from typing import Any, NamedTuple, TypeVar
 
 from kg.errors import QueryError
 
@@ -92,12 +93,30 @@ class SparqlSyntaxError(QueryError):
     """The text cannot be read as SPARQL: the request is refused before it reaches the engine."""
 
 
+CACHED_TEXT_CHARS = 16_384  # longer texts are lexed afresh: 256 cached texts stay a few MB at most
+
+
+T = TypeVar("T")
+
+
+def cached_per_text(function: Callable[..., T]) -> Callable[..., T]:
+    """`function(text, ...)` remembered for the last 256 texts up to CACHED_TEXT_CHARS long (one
+    request asks several questions of the same text; partner tools send the same texts again)."""
+    remembered = lru_cache(maxsize=256)(function)
+
+    @wraps(function)
+    def call(text: str, *args: Any) -> T:
+        return remembered(text, *args) if len(text) <= CACHED_TEXT_CHARS else function(text, *args)
+
+    return call
+
+
 def tokens(text: str) -> tuple[Token, ...]:
     """The tokens of a query or update; raises SparqlSyntaxError where no terminal matches."""
     return _tokens(text)
 
 
-@lru_cache(maxsize=256)  # one request asks several questions of the same text
+@cached_per_text
 def _tokens(text: str) -> tuple[Token, ...]:
     out: list[Token] = []
     frames: list[str] = []

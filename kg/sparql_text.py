@@ -9,13 +9,14 @@ from urllib.parse import urljoin, urlsplit
 
 from kg.errors import QueryError
 from kg.queries import SAFE_IRI
-from kg.sparql_lexer import IRI, PNAME, PUNCT, Token, tokens
+from kg.sparql_lexer import IRI, PNAME, PUNCT, Token, cached_per_text, tokens
 
 MAX_NESTING = 200  # groups, brackets and parentheses inside each other
 MAX_OPERATORS = 1_000  # path and expression operators in one request
 _OPERATORS = frozenset({"&&", "||", "/", "|", "^", "+", "*", "!", "-", "=", "!=", "<", ">", "<=", ">=", "?"})
 _FORMS = ("SELECT", "ASK", "CONSTRUCT", "DESCRIBE")
 _OUTBOUND = ("SERVICE", "LOAD")
+_PROLOGUE_OR_OUTBOUND = frozenset({"BASE", "PREFIX", *_OUTBOUND})
 _UCHAR = re.compile(r"\\u([0-9A-Fa-f]{4})|\\U([0-9A-Fa-f]{8})")
 _LOCAL_ESCAPE = re.compile(r"\\(.)")
 
@@ -24,14 +25,20 @@ def check_complexity(sparql: str) -> None:
     """Refuse what would overflow the engine's parser, which recurses per nesting level and per
     operator in a chain: thousands of nested groups, a path of thousands of steps. Real queries
     stay far below both limits."""
-    found = tokens(sparql)
-    deepest = max((t.depth for t in found), default=0)
+    deepest, operators = _shape(sparql)
     if deepest > MAX_NESTING:
         raise QueryError(f"the request nests groups or brackets {deepest} deep; at most {MAX_NESTING} are allowed")
-    operators = sum(1 for t in found if t.kind == PUNCT and t.text in _OPERATORS)
     if operators > MAX_OPERATORS:
         raise QueryError(f"the request chains {operators} path or expression operators; at most {MAX_OPERATORS} "
                          "are allowed")
+
+
+@cached_per_text
+def _shape(sparql: str) -> tuple[int, int]:
+    """How deep the text nests, and how many path or expression operators it has."""
+    found = tokens(sparql)
+    return (max((t.depth for t in found), default=0),
+            sum(1 for t in found if t.kind == PUNCT and t.text in _OPERATORS))
 
 
 def query_form(sparql: str) -> str:
@@ -46,23 +53,33 @@ def outbound_calls(sparql: str, base_iri: str | None = None) -> list[str | None]
     """The IRIs a query or update would fetch from elsewhere (SERVICE and LOAD targets), resolved as
     the engine resolves them; None where the target cannot be known before evaluation (a variable,
     an undeclared prefix, or a keyword run into a prefixed name, which the engine reads as two)."""
+    return list(_outbound_calls(sparql, base_iri))
+
+
+@cached_per_text
+def _outbound_calls(sparql: str, base_iri: str | None) -> tuple[str | None, ...]:
     found: list[str | None] = []
     prefixes: dict[str, str | None] = {}
     base = base_iri
     stream = tokens(sparql)
     for i, token in enumerate(stream):
+        if token.kind == PNAME:
+            if token.text.upper().startswith(_OUTBOUND):
+                found.append(None)
+            continue
+        keyword = token.keyword  # only words: every other kind has none
+        if keyword not in _PROLOGUE_OR_OUTBOUND:
+            continue
         following = stream[i + 1:i + 3]
-        if token.keyword == "BASE" and following[:1] and following[0].kind == IRI:
+        if keyword == "BASE" and following[:1] and following[0].kind == IRI:
             base = _iri_of(following[0], prefixes, base)
-        elif token.keyword == "PREFIX" and len(following) == 2 and following[0].kind == PNAME and following[1].kind == IRI:
+        elif keyword == "PREFIX" and len(following) == 2 and following[0].kind == PNAME and following[1].kind == IRI:
             prefixes[following[0].text[:-1]] = _iri_of(following[1], prefixes, base)
-        elif token.keyword in _OUTBOUND:
+        elif keyword in _OUTBOUND:
             target = stream[i + 2] if following[:1] and following[0].keyword == "SILENT" and len(following) > 1 else (
                 following[0] if following else None)
             found.append(_iri_of(target, prefixes, base) if target is not None else None)
-        elif token.kind == PNAME and token.text.upper().startswith(_OUTBOUND):
-            found.append(None)
-    return found
+    return tuple(found)
 
 
 def _iri_of(token: Token, prefixes: dict[str, str | None], base: str | None) -> str | None:

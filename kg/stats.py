@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from kg.queries import named_query
-from kg.store import Store
+from kg.store import GraphView
 
 
 @dataclass(frozen=True)
@@ -27,17 +27,17 @@ class Stats:
         return next((c.count for c in self.classes if c.iri.endswith("#" + local_name)), 0)
 
 
-def compute_stats(store: Store) -> Stats:
-    def counts(query: str, iri: str, value: str) -> tuple[Count, ...]:
-        return tuple(
-            Count(str(r[iri]), str(r.get("label", r[iri])), int(r.get(value, 0)), int(r.get("samples", 0)))
-            for r in store.select(named_query(query))
-        )
+def count_rows(store: GraphView, query: str, iri: str, value: str) -> tuple[Count, ...]:
+    """The rows of a named counting query (an IRI, its label, a count and how many of those are samples)."""
+    return tuple(Count(str(r[iri]), str(r.get("label", r[iri])), int(r.get(value, 0)), int(r.get("samples", 0)))
+                 for r in store.select(named_query(query)))
 
+
+def compute_stats(store: GraphView) -> Stats:
     return Stats(
-        classes=counts("class_counts", "class", "count"),
-        mjps_per_theme=counts("mjps_per_theme", "theme", "mjps"),
-        mjps_per_cluster=counts("mjps_per_cluster", "cluster", "mjps"),
+        classes=count_rows(store, "class_counts", "class", "count"),
+        mjps_per_theme=count_rows(store, "mjps_per_theme", "theme", "mjps"),
+        mjps_per_cluster=count_rows(store, "mjps_per_cluster", "cluster", "mjps"),
         quads=store.count(),
     )
 

@@ -15,9 +15,9 @@ from kg.access import AUDIENCES, INTERNAL, read_policy, view_quads
 from kg.errors import QueryError, StoreError
 from kg.formats import rdf_format, results_format
 from kg.publish import PublishFailed, prune, publish_version
-from kg.remote import RemoteStore
-from kg.settings import Settings
+from kg.remote import RemoteEndpoint, RemoteStore
 from kg.terms import to_python
+from ontology import PREFIXES
 
 
 class Store(Protocol):
@@ -105,7 +105,7 @@ class View:
     def query_to(self, sparql: str, fmt: str) -> bytes:
         result = self._run(sparql)
         if isinstance(result, ox.QueryTriples):
-            return ox.serialize(result, format=rdf_format(fmt).ox_format) or b""
+            return ox.serialize(result, format=rdf_format(fmt).ox_format, prefixes=PREFIXES) or b""
         return result.serialize(format=results_format(fmt).ox_format) or b""
 
     def quads(self) -> Iterator[ox.Quad]:
@@ -318,10 +318,13 @@ class OxigraphStore(_InternalReads):
             prune(self.path, keep={self.path.resolve().name})
 
 
-def open_store(settings: Settings, *, create: bool = False) -> Store:
-    """The store the settings name; `create` allows an empty embedded store to be made."""
-    if settings.store == "memory":
+def open_store(kind: str, path: Path, *, create: bool = False, remote: RemoteEndpoint | None = None) -> Store:
+    """A store of `kind`: 'oxigraph' (embedded, in the folder `path`; `create` allows an empty one to be
+    made), 'memory' (new and empty) or 'remote' (at the `remote` endpoint)."""
+    if kind == "memory":
         return MemoryStore()
-    if settings.store == "remote":
-        return RemoteStore.from_settings(settings)
-    return OxigraphStore(settings.store_path, create=create)
+    if kind == "remote":
+        return RemoteStore.at(remote or RemoteEndpoint("", "", ""))  # without a query URL: a StoreError that says so
+    if kind != "oxigraph":
+        raise StoreError(f"unknown store {kind!r}: choose 'oxigraph', 'memory' or 'remote'")
+    return OxigraphStore(path, create=create)

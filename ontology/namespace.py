@@ -27,6 +27,9 @@ class MK(DefinedNamespace):
     Mission: URIRef
     Organisation: URIRef
     Programme: URIRef
+    Project: URIRef
+    MarketCreationTrack: URIRef
+    ValorisationTrack: URIRef
     RelatedProgramme: URIRef
     ResearchRoute: URIRef
     SelectionCriterion: URIRef
@@ -38,6 +41,24 @@ class MK(DefinedNamespace):
 
     # Properties
     acronym: URIRef
+    awardYear: URIRef
+    budgetCommittedPrivate: URIRef
+    budgetCommittedPublic: URIRef
+    call: URIRef
+    clusterLinkConfidence: URIRef
+    compilationCode: URIRef
+    fundedBy: URIRef
+    instrument: URIRef
+    leadConfidence: URIRef
+    meetsCriterion: URIRef
+    missionLinkConfidence: URIRef
+    mmipLinkConfidence: URIRef
+    partnersConfidence: URIRef
+    subsidy: URIRef
+    themeLinkConfidence: URIRef
+    trlFrom: URIRef
+    trlTo: URIRef
+    valorisation: URIRef
     addressesQuestion: URIRef
     adoptedBy: URIRef
     agenda: URIRef
@@ -98,3 +119,23 @@ class MK(DefinedNamespace):
     themes: URIRef
     trlLevels: URIRef
     valorisationActivities: URIRef
+    marketCreationTracks: URIRef
+    valorisationTracks: URIRef
+
+
+# The prefixes every RDF serialisation of ours declares (the vocabularies the ontology builds on).
+PREFIXES = {
+    "mk": str(MK._NS),
+    "rdf": "http://www.w3.org/1999/02/22-rdf-syntax-ns#",
+    "rdfs": "http://www.w3.org/2000/01/rdf-schema#",
+    "owl": "http://www.w3.org/2002/07/owl#",
+    "xsd": "http://www.w3.org/2001/XMLSchema#",
+    "skos": "http://www.w3.org/2004/02/skos/core#",
+    "org": "http://www.w3.org/ns/org#",
+    "prov": "http://www.w3.org/ns/prov#",
+    "dcterms": "http://purl.org/dc/terms/",
+    "foaf": "http://xmlns.com/foaf/0.1/",
+    "schema": "https://schema.org/",
+    "dcat": "http://www.w3.org/ns/dcat#",
+    "void": "http://rdfs.org/ns/void#",
+}

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 
 from kg.queries import named_query
@@ -15,6 +16,7 @@ from search.text import chunk
 KINDS = {  # class -> the kind name used in results and filters
     str(MK.KnowledgeQuestion): "question",
     str(MK.Programme): "programme",
+    str(MK.Project): "project",
     str(MK.MMIP): "mmip",
     str(MK.Mission): "mission",
     str(MK.TechnologyCluster): "cluster",
@@ -93,9 +95,13 @@ def to_documents(entities: list[Entity], max_words: int = 200) -> list[Document]
     ]
 
 
-def corpus_hash(documents: list[Document], model: str) -> str:
-    """Changes whenever a document or the model changes: the index is rebuilt then."""
+def corpus_hash(documents: list[Document], model: str, entities: Sequence[Entity] = ()) -> str:
+    """Changes whenever a document, the model or what the index keeps of an entity besides its text
+    (kind, labels, sample mark, facets) changes: the index is rebuilt then (texts it already embedded
+    are not embedded again), so a record turned sample or relinked never lingers in a stale index."""
     digest = hashlib.sha256(model.encode())
     for doc in documents:
         digest.update(json.dumps(asdict(doc), sort_keys=True, ensure_ascii=False).encode())
+    for entity in entities:
+        digest.update(json.dumps({**asdict(entity), "text": None}, sort_keys=True, ensure_ascii=False).encode())
     return digest.hexdigest()

@@ -84,6 +84,17 @@ class Embedder:
         encoded = model.tokenizer(full, add_special_tokens=True, truncation=False, verbose=False)
         return len(encoded["input_ids"])
 
+    @property
+    def is_loaded(self) -> bool:
+        """Whether the model is in memory (``load``, or a first use, has happened)."""
+        return self._model is not None
+
+    def load(self) -> Embedder:
+        """Load the model now rather than on first use (ModelUnavailable if it cannot be): a server
+        loads it before forking its workers, which then share its memory."""
+        self._loaded()
+        return self
+
     def _encode(self, texts: list[str], prompt_name: str, batch_size: int) -> np.ndarray:
         vectors = self._loaded().encode(
             texts,
@@ -118,6 +129,20 @@ class Embedder:
             return SentenceTransformer(self._source, device=self._device, local_files_only=True)
         except Exception as exc:  # hub/offline/format errors all mean the same thing to the caller
             raise ModelUnavailable(f"cannot load embedding model {self._source!r} from local files ({exc}); {HINT}") from exc
+
+
+_SHARED: dict[tuple[str, str], Embedder] = {}
+_SHARED_LOCK = threading.Lock()
+
+
+def shared_embedder(model: str | os.PathLike[str], device: str = "cpu") -> Embedder:
+    """One Embedder per model and device in this process: every index and matcher over the same model
+    (one per audience in the server) uses one copy of it."""
+    key = (os.fspath(model), device)
+    with _SHARED_LOCK:
+        if key not in _SHARED:
+            _SHARED[key] = Embedder(*key)
+        return _SHARED[key]
 
 
 def _check_local_folder(source: str) -> None:

@@ -32,6 +32,11 @@ class IndexNotWritable(KgError):
     """The index folder cannot be written (read-only, full, not a folder), so a stale index cannot be rebuilt."""
 
 
+class IndexStale(KgError):
+    """The index on disk is missing, damaged or not built from the graph's current content and this
+    model, and the caller asked not to rebuild it now."""
+
+
 FORMAT_VERSION = 1
 
 
@@ -110,24 +115,27 @@ def build_index(entities: list[Entity], embedder: Embedder, *, hnsw_threshold: i
                if texts else np.zeros((0, embedder.dimension), dtype=np.float32))
     lexical = LexicalIndex.build([lexical_terms(t) for t in texts])
     manifest = {"format": FORMAT_VERSION, "model": embedder.name, "dimension": embedder.dimension,
-                "corpus_hash": corpus_hash(documents, embedder.name), "documents": len(documents),
+                "corpus_hash": corpus_hash(documents, embedder.name, entities), "documents": len(documents),
                 "entities": len(entities), "built_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
     return SearchIndex({e.iri: e for e in entities}, documents, vectors,
                        VectorIndex.build(vectors, hnsw_threshold=hnsw_threshold), lexical, manifest)
 
 
 def ensure_index(store: GraphView, embedder: Embedder, folder: Path, *, hnsw_threshold: int, force: bool = False,
-                 progress: bool = False) -> tuple[SearchIndex, bool]:
+                 progress: bool = False, rebuild: bool = True) -> tuple[SearchIndex, bool]:
     """The index for the graph's current content and this model: loaded when the manifest matches,
-    rebuilt (and saved) otherwise. Returns the index and whether it was rebuilt."""
+    rebuilt (and saved) otherwise; with `rebuild` False, IndexStale instead of a rebuild. Returns the
+    index and whether it was rebuilt. Checking the manifest does not load the model."""
     entities = load_entities(store)
-    wanted = corpus_hash(to_documents(entities), embedder.name)
+    wanted = corpus_hash(to_documents(entities), embedder.name, entities)
     manifest = read_manifest(folder)
     if not force and manifest and manifest.get("corpus_hash") == wanted and manifest.get("format") == FORMAT_VERSION:
         try:
             return SearchIndex.load(folder), False
         except (IndexUnavailable, LexicalIndexUnavailable, OSError, ValueError, KeyError, TypeError):
             pass  # a damaged index is rebuilt below, like a stale one
+    if not rebuild:
+        raise IndexStale(f"the search index in {folder} is missing, damaged or out of date")
     known = {} if force else known_vectors(folder.parent, embedder.name)
     index = build_index(entities, embedder, hnsw_threshold=hnsw_threshold, progress=progress, known=known)
     index.save(folder)

@@ -15,11 +15,13 @@ from search.explain import Explainer
 from search.fusion import reciprocal_rank_fusion
 from search.index import SearchIndex, lexical_terms
 from search.readers import read_text_input
-from search.result import Concept, Hit, MatchResult, Member, Suggestion
+from search.result import Concept, Funding, Hit, MatchResult, Member, Suggestion
 from search.text import detect_language, split_bounded_passages
 
-SECTIONS = {"questions": ("question",), "programmes": ("programme",), "missions": ("mission", "mmip"),
+# "programmes" is the consortia section: programmes (MJPs and related) and projects, each with lead and partners
+SECTIONS = {"questions": ("question",), "programmes": ("programme", "project"), "missions": ("mission", "mmip"),
             "kem_categories": ("kem",)}
+VOTERS = ("question", "programme", "project", "mission", "mmip")  # the kinds of hit whose links suggest clusters, themes
 CANDIDATES = 300  # documents taken from each ranking before fusion
 MAX_PASSAGES = 64
 # Passages of at least a short sentence's length, encoded in small batches: less padding, so encoding
@@ -30,15 +32,19 @@ PASSAGE_BATCH = 4
 
 @dataclass(frozen=True)
 class Filters:
-    """Restrict hits to entities linked to these clusters / themes / missions (IRIs), and to kinds."""
+    """Restrict hits to entities linked to these clusters / themes / missions (IRIs), and to kinds; without
+    `include_samples`, sample records take no part at all: no hit, no member, no concept of an explanation."""
 
     kinds: tuple[str, ...] = ()
     clusters: tuple[str, ...] = ()
     themes: tuple[str, ...] = ()
     missions: tuple[str, ...] = ()
+    include_samples: bool = True
 
     def admits(self, entity: Entity) -> bool:
         if self.kinds and entity.kind not in self.kinds:
+            return False
+        if entity.is_sample and not self.include_samples:
             return False
         for facet, wanted in (("cluster", self.clusters), ("theme", self.themes), ("mission", self.missions)):
             if wanted and not set(wanted) & set(entity.facets.get(facet, ())):
@@ -47,7 +53,7 @@ class Filters:
 
     @property
     def is_empty(self) -> bool:
-        return not (self.kinds or self.clusters or self.themes or self.missions)
+        return not (self.kinds or self.clusters or self.themes or self.missions) and self.include_samples
 
 
 @dataclass(frozen=True)
@@ -83,9 +89,13 @@ def match_passages(text: str) -> list[str]:
 
 class Matcher:
     def __init__(self, index: SearchIndex, embedder: Embedder, concepts: ConceptMatcher,
-                 members: dict[str, tuple[Member, ...]], weights: dict[str, float], rrf_k: int = 60) -> None:
+                 members: dict[str, tuple[Member, ...]], weights: dict[str, float], rrf_k: int = 60, *,
+                 funding: dict[str, Funding] | None = None) -> None:
+        """`members`: the lead and partners of each consortium (programme or project) by IRI; `funding`:
+        the instrument, call and year of each project by IRI."""
         self.index, self.embedder, self.weights, self.rrf_k = index, embedder, weights, rrf_k
         self.members = members
+        self.funding = funding or {}
         self.explainer = Explainer(index, concepts)
 
     def match(self, text: str, *, top: int = 10, filters: Filters | None = None) -> MatchResult:
@@ -98,13 +108,20 @@ class Matcher:
         dense = self.rank_dense(passage_vectors, allowed)
         lexical = self.rank_lexical(lexical_terms(text), allowed)
         fused = self.fuse(dense, lexical)
-        evidence = Evidence(passages, passage_vectors, self.explainer.fingerprint(text, language), dense, lexical)
-        sections = {name: self.section(fused, kinds, top, evidence) for name, kinds in SECTIONS.items()}
+        fingerprint = [c for c in self.explainer.fingerprint(text, language) if self._counts(c.iri, filters)]
+        evidence = Evidence(passages, passage_vectors, fingerprint, dense, lexical)
+        sections = {name: self.section(fused, kinds, top, evidence, filters) for name, kinds in SECTIONS.items()}
         return MatchResult(
             language=language, concepts=tuple(evidence.fingerprint), weights=dict(self.weights),
             clusters=self.suggest(fused, "cluster", top, evidence.fingerprint),
-            themes=self.suggest(fused, "theme", top, evidence.fingerprint), **sections,
+            themes=self.suggest(fused, "theme", top, evidence.fingerprint),
+            samples="include" if filters.include_samples else "exclude", **sections,
         )
+
+    def _counts(self, iri: str, filters: Filters) -> bool:
+        """Whether a concept may explain a hit: not a sample record when samples are left out."""
+        entity = self.index.entities.get(iri)
+        return filters.include_samples or entity is None or not entity.is_sample
 
     def _allowed(self, filters: Filters) -> np.ndarray | None:
         if filters.is_empty:
@@ -131,22 +148,24 @@ class Matcher:
     def fuse(self, dense: Ranking, lexical: Ranking) -> dict[str, float]:
         return reciprocal_rank_fusion({"dense": dense.iris, "lexical": lexical.iris}, self.weights, k=self.rrf_k)
 
-    def section(self, fused: dict[str, float], kinds: Sequence[str], top: int, evidence: Evidence) -> tuple[Hit, ...]:
+    def section(self, fused: dict[str, float], kinds: Sequence[str], top: int, evidence: Evidence,
+                filters: Filters | None = None) -> tuple[Hit, ...]:
         """The best `top` fused hits of these kinds, each explained."""
         entities = self.index.entities
         chosen = [iri for iri in fused if entities[iri].kind in kinds][:top]
-        return tuple(self._hit(iri, fused[iri], evidence) for iri in chosen)
+        return tuple(self._hit(iri, fused[iri], evidence, filters or Filters()) for iri in chosen)
 
-    def _hit(self, iri: str, score: float, evidence: Evidence) -> Hit:
+    def _hit(self, iri: str, score: float, evidence: Evidence, filters: Filters) -> Hit:
         entity = self.index.entities[iri]
+        members = tuple(m for m in self.members.get(iri, ()) if filters.include_samples or not m.is_sample)
         explanation = self.explainer.explain(
             entity, evidence.passages, evidence.passage_vectors, evidence.fingerprint,
             dense=(evidence.dense.scores.get(iri), evidence.dense.rank(iri)),
             lexical=(evidence.lexical.scores.get(iri), evidence.lexical.rank(iri)))
         return Hit(iri=iri, kind=entity.kind, label=entity.label, labels=dict(entity.labels), score=round(score, 6),
-                   is_sample=entity.is_sample, explanation=explanation, members=self.members.get(iri, ()),
+                   is_sample=entity.is_sample, explanation=explanation, members=members,
                    clusters=entity.facets.get("cluster", ()), themes=entity.facets.get("theme", ()),
-                   missions=entity.facets.get("mission", ()))
+                   missions=entity.facets.get("mission", ()), funding=self.funding.get(iri))
 
     def suggest(self, fused: dict[str, float], facet: str, top: int,
                 mentioned: Sequence[Concept]) -> tuple[Suggestion, ...]:
@@ -156,7 +175,7 @@ class Matcher:
         Scores are shares of the total, so they sum to 1 over all candidates."""
         entities = self.index.entities
         votes: dict[str, float] = defaultdict(float)
-        best = [iri for iri in fused if entities[iri].kind in ("question", "programme", "mission", "mmip")][:10]
+        best = [iri for iri in fused if entities[iri].kind in VOTERS][:10]
         for iri in best:
             values = entities[iri].facets.get(facet, ())
             for value in values:

@@ -1,10 +1,12 @@
-"""Overlapping MJPs: pairs whose aims agree above a threshold, and the groups they form.
+"""Overlapping consortia: pairs whose aims agree above a threshold, and the groups they form.
 
-The similarity of two MJPs is the cosine of their mean chunk vectors (their aims as a whole, see
-search.similarity), all pairs in one matrix product. Groups are the connected components of the
-pairs above the threshold: candidates to bring together. Each pair says what the two share: the
-graph concepts both texts mention (ConceptMatcher) and their common explicit links (questions,
-missions, MMIPs, clusters, themes).
+The portfolio is every consortium of the graph (search.portfolio: MJPs, broadly supported programmes,
+related programmes and projects) whose text the search index holds, with or without the samples. The
+similarity of two consortia is the cosine of their mean chunk vectors (their aims as a whole, see
+search.similarity), all pairs in one matrix product. Groups are the connected components of the pairs
+above the threshold: candidates to bring together. Each pair says what the two share: the graph
+concepts both texts mention (ConceptMatcher) and their common explicit links (questions, missions,
+MMIPs, clusters, themes).
 """
 
 from __future__ import annotations
@@ -18,15 +20,22 @@ import numpy as np
 from kg.store import GraphView
 from search.concepts import ConceptMatcher
 from search.index import SearchIndex
-from search.portfolio import RELATIONS, Portfolio, Ref, load_portfolio, ref
+from search.portfolio import (
+    RELATIONS,
+    ConsortiumRef,
+    Portfolio,
+    PortfolioCount,
+    Ref,
+    load_portfolio,
+    ref,
+    samples_note,
+)
 from search.similarity import gather_chunks, mean_vector_similarity
-
-SAMPLES_NOTE = "Pairs and groups may include sample MJPs: illustrative records, not real programmes."
 
 
 @dataclass(frozen=True)
 class Link:
-    """An explicit link both MJPs of a pair have."""
+    """An explicit link both consortia of a pair have."""
 
     relation: str
     target: Ref
@@ -37,8 +46,8 @@ class Link:
 
 @dataclass(frozen=True)
 class OverlapPair:
-    first: Ref
-    second: Ref
+    first: ConsortiumRef
+    second: ConsortiumRef
     similarity: float
     shared_concepts: tuple[Ref, ...]
     shared_links: tuple[Link, ...]
@@ -51,9 +60,9 @@ class OverlapPair:
 
 @dataclass(frozen=True)
 class OverlapGroup:
-    """MJPs connected by pairs above the threshold."""
+    """Consortia connected by pairs above the threshold."""
 
-    members: tuple[Ref, ...]
+    members: tuple[ConsortiumRef, ...]
     pairs: int
     best_similarity: float
 
@@ -65,28 +74,28 @@ class OverlapGroup:
 @dataclass(frozen=True)
 class Overlaps:
     threshold: float
-    mjps: int
-    sample_mjps: int
+    portfolio: PortfolioCount  # the consortia compared: those of the portfolio with text in the index
     pairs: tuple[OverlapPair, ...]  # most similar first
     groups: tuple[OverlapGroup, ...]  # the one with the most similar pair first
 
     @property
     def has_samples(self) -> bool:
-        return any(m.is_sample for p in self.pairs for m in (p.first, p.second))
+        return self.portfolio.samples > 0
 
     def to_dict(self) -> dict[str, Any]:
-        return {"threshold": self.threshold, "mjps": self.mjps, "sample_mjps": self.sample_mjps,
+        return {"threshold": self.threshold, **self.portfolio.to_dict(),
                 "pairs": [p.to_dict() for p in self.pairs], "groups": [g.to_dict() for g in self.groups],
-                "samples_note": SAMPLES_NOTE if self.has_samples else None}
+                "samples_note": samples_note(self.portfolio)}
 
 
 def find_overlaps(store: GraphView, index: SearchIndex, threshold: float,
-                  concepts: ConceptMatcher | None = None) -> Overlaps:
-    """Every pair of MJPs with similarity >= threshold, and their groups. `concepts` defaults to the
-    graph's concept labels (built only when there is a pair to explain)."""
-    portfolio = load_portfolio(store, index)
-    mjps = portfolio.mjps
-    chunks = gather_chunks(index, mjps)
+                  concepts: ConceptMatcher | None = None, *, samples: bool = True) -> Overlaps:
+    """Every pair of consortia with similarity >= threshold, and their groups; without the sample consortia
+    when `samples` is False. `concepts` defaults to the graph's concept labels (built only when there is a
+    pair to explain)."""
+    portfolio = load_portfolio(store, index, samples=samples)
+    members = portfolio.with_text
+    chunks = gather_chunks(index, members)
     similarity = mean_vector_similarity(chunks, chunks)
     first, second = np.nonzero(np.triu(similarity >= threshold, k=1))
     order = np.argsort(-similarity[first, second], kind="stable")
@@ -95,17 +104,18 @@ def find_overlaps(store: GraphView, index: SearchIndex, threshold: float,
         from search.service import concept_matcher  # spaCy and the label query, only when needed
 
         concepts = concept_matcher(store)
-    mentioned = _mentioned(index, concepts, {mjps[i] for i in (*first.tolist(), *second.tolist())})
-    pairs = tuple(_pair(index, portfolio, mentioned, mjps[a], mjps[b], float(similarity[a, b]))
+    mentioned = _mentioned(index, concepts, {members[i] for i in (*first.tolist(), *second.tolist())})
+    pairs = tuple(_pair(index, portfolio, mentioned, members[a], members[b], float(similarity[a, b]))
                   for a, b in zip(first.tolist(), second.tolist(), strict=True))
-    return Overlaps(threshold, len(mjps), portfolio.sample_count, pairs, _groups(index, pairs))
+    count = portfolio.count()
+    return Overlaps(threshold, count, pairs, _groups(portfolio, pairs))
 
 
-def _mentioned(index: SearchIndex, concepts: ConceptMatcher | None, mjps: set[str]) -> dict[str, set[str]]:
-    """The graph concepts each MJP's own text mentions (the MJP itself left out)."""
+def _mentioned(index: SearchIndex, concepts: ConceptMatcher | None, members: set[str]) -> dict[str, set[str]]:
+    """The graph concepts each consortium's own text mentions (the consortium itself left out)."""
     if concepts is None:
         return {}
-    return {m: {hit.iri for hit in concepts.fingerprint(index.entities[m].text)} - {m} for m in sorted(mjps)}
+    return {m: {hit.iri for hit in concepts.fingerprint(index.entities[m].text)} - {m} for m in sorted(members)}
 
 
 def _pair(index: SearchIndex, portfolio: Portfolio, mentioned: dict[str, set[str]], a: str, b: str,
@@ -113,10 +123,11 @@ def _pair(index: SearchIndex, portfolio: Portfolio, mentioned: dict[str, set[str
     concepts = sorted(mentioned.get(a, set()) & mentioned.get(b, set()))
     links = tuple(Link(relation, ref(index, target)) for relation in RELATIONS
                   for target in sorted(portfolio.linked(a, relation) & portfolio.linked(b, relation)))
-    return OverlapPair(ref(index, a), ref(index, b), round(similarity, 4), tuple(ref(index, c) for c in concepts), links)
+    return OverlapPair(portfolio.ref(a), portfolio.ref(b), round(similarity, 4), tuple(ref(index, c) for c in concepts),
+                       links)
 
 
-def _groups(index: SearchIndex, pairs: tuple[OverlapPair, ...]) -> tuple[OverlapGroup, ...]:
+def _groups(portfolio: Portfolio, pairs: tuple[OverlapPair, ...]) -> tuple[OverlapGroup, ...]:
     """Connected components over the pairs (union-find; the pairs are already the thresholded few)."""
     parent: dict[str, str] = {}
 
@@ -135,6 +146,6 @@ def _groups(index: SearchIndex, pairs: tuple[OverlapPair, ...]) -> tuple[Overlap
         members[root(iri)].add(iri)
     for pair in pairs:
         inside[root(pair.first.iri)].append(pair)
-    groups = [OverlapGroup(tuple(ref(index, m) for m in sorted(component)), len(inside[key]),
+    groups = [OverlapGroup(tuple(portfolio.ref(m) for m in sorted(component)), len(inside[key]),
                            max(p.similarity for p in inside[key])) for key, component in members.items()]
     return tuple(sorted(groups, key=lambda g: (-g.best_similarity, -len(g.members), g.members[0].iri)))

@@ -1,12 +1,13 @@
 """Blank spots of a research plan ('witte vlekken'): the knowledge questions of its clusters and themes
 that it does not address, most relevant first.
 
-The plan is an MJP of the graph (its clusters and themes are its links, its text is its indexed
-chunks) or an uploaded text (its clusters and themes are the Matcher's top suggestions, its text the
-passages, encoded with the same ``passage: `` prompt as the index so that one threshold fits both). A
-question of those clusters and themes counts as addressed when the MJP links to it explicitly, or when
-the best similarity of any plan passage (MJP chunk) to it reaches the threshold. Relevance is that
-best similarity: the blank spots closest to the plan come first.
+The plan is a consortium of the graph (an MJP, another programme or a project of search.portfolio: its
+clusters and themes are its facets in the index, its text is its indexed chunks) or an uploaded text (its
+clusters and themes are the Matcher's top suggestions, its text the passages, encoded with the same
+``passage: `` prompt as the index so that one threshold fits both). A question of those clusters and
+themes counts as addressed when the consortium links to it explicitly, or when the best similarity of any
+plan passage (a chunk of the consortium's text) to it reaches the threshold. Relevance is that best
+similarity: the blank spots closest to the plan come first.
 """
 
 from __future__ import annotations
@@ -18,19 +19,21 @@ import numpy as np
 
 from kg.errors import KgError
 from kg.store import GraphView
+from kg.uris import InvalidIri, checked_iri, is_slug, mint_uri
 from search.index import SearchIndex
 from search.match import PASSAGE_MIN_WORDS, Matcher
-from search.portfolio import Portfolio, Ref, load_portfolio, ref
+from search.portfolio import ConsortiumRef, Portfolio, Ref, load_portfolio, ref
 from search.readers import read_text_input
 from search.similarity import Chunks, best_chunk_similarity, chunk_rows, gather_chunks
 from search.text import split_bounded_passages
 
 MAX_PASSAGES = 256  # longer uploads have their sentences grouped, to bound the encoding time
 FACETS = ("cluster", "theme")
+CONSORTIUM_PATHS = ("programme", "project")  # the URI paths of consortia (kg.schema)
 
 
 class UnknownProgramme(KgError):
-    """The id or IRI names no MJP in the graph."""
+    """The id or IRI names no consortium (programme or project) of the portfolio that has text in the index."""
 
 
 @dataclass(frozen=True)
@@ -58,8 +61,8 @@ class QuestionGap:
 class PlanGaps:
     """The blank spots of one plan (ranked, at most `limit` when one was given) and what it addresses."""
 
-    plan: Ref
-    source: str  # "mjp" or "upload"
+    plan: ConsortiumRef  # an uploaded plan has kind ""
+    source: str  # "consortium" or "upload"
     threshold: float
     clusters: tuple[Ref, ...]
     themes: tuple[Ref, ...]
@@ -73,22 +76,45 @@ class PlanGaps:
                 "clusters": [c.to_dict() for c in self.clusters], "themes": [t.to_dict() for t in self.themes],
                 "candidates": self.candidates, "blank_total": self.blank_total,
                 "blank_spots": [g.to_dict() for g in self.blank_spots], "addressed": [g.to_dict() for g in self.addressed],
-                "samples_note": ("This plan is a sample MJP: an illustrative record, not a real programme."
-                                 if self.plan.is_sample else None)}
+                "samples_note": ("This plan is a sample consortium: an illustrative record, not a real programme or "
+                                 "project." if self.plan.is_sample else None)}
 
 
-def find_mjp_gaps(store: GraphView, index: SearchIndex, mjp: str, threshold: float, *, limit: int | None = None) -> PlanGaps:
-    """The blank spots of one MJP of the graph (`mjp` is its IRI)."""
-    portfolio = load_portfolio(store, index)
-    if mjp not in portfolio.mjps:
-        raise UnknownProgramme(f"no MJP {mjp} in the graph; `python -m kg query --named mjp_links` lists them")
-    return _mjp_gaps(index, portfolio, (mjp,), threshold, limit)[0]
+def consortium_iri(base: str, given: str) -> str:
+    """The consortium a user names: by IRI, as `programme/<id>` or `project/<id>`, or by a programme's id alone
+    (as MJPs were named before projects joined the portfolio). InvalidIri when it is none of these."""
+    given = given.strip()
+    if given.startswith(("http://", "https://")):
+        return checked_iri(given)
+    path, _, record = given.rpartition("/")
+    if (path or "programme") in CONSORTIUM_PATHS and is_slug(record):
+        return str(mint_uri(base, path or "programme", record))
+    raise InvalidIri(f"{given!r} is neither a consortium id (an MJP's id such as sample-mjp-04, programme/<id> or "
+                     "project/<id>) nor an IRI")
 
 
-def find_all_mjp_gaps(store: GraphView, index: SearchIndex, threshold: float, *, limit: int | None = 10) -> tuple[PlanGaps, ...]:
-    """The blank spots of every MJP, from one similarity matrix (MJP chunks x questions)."""
-    portfolio = load_portfolio(store, index)
-    return _mjp_gaps(index, portfolio, portfolio.mjps, threshold, limit)
+def find_consortium_gaps(store: GraphView, index: SearchIndex, consortium: str, threshold: float, *,
+                         limit: int | None = None, samples: bool = True) -> PlanGaps:
+    """The blank spots of one consortium of the graph (`consortium` is its IRI); a sample one is refused when
+    `samples` is False."""
+    everything = load_portfolio(store, index)
+    portfolio = everything if samples else everything.without_samples()
+    if consortium not in portfolio.with_text:
+        if consortium in portfolio.members:
+            why = "has no text in the search index"
+        elif consortium in everything.samples:
+            why = "is a sample, and samples are left out"
+        else:
+            why = "is no MJP, programme or project in the graph"
+        raise UnknownProgramme(f"{consortium} {why}; `python -m kg query --named portfolio_links` lists the consortia")
+    return _consortium_gaps(index, portfolio, (consortium,), threshold, limit)[0]
+
+
+def find_all_consortium_gaps(store: GraphView, index: SearchIndex, threshold: float, *, limit: int | None = 10,
+                             samples: bool = True) -> tuple[PlanGaps, ...]:
+    """The blank spots of every consortium with text in the index, from one similarity matrix (chunks x questions)."""
+    portfolio = load_portfolio(store, index, samples=samples)
+    return _consortium_gaps(index, portfolio, portfolio.with_text, threshold, limit)
 
 
 def find_upload_gaps(matcher: Matcher, text: str, threshold: float, *, name: str = "uploaded plan",
@@ -104,22 +130,22 @@ def find_upload_gaps(matcher: Matcher, text: str, threshold: float, *, name: str
     questions = _questions(index)
     per_passage = best_chunk_similarity(Chunks(vectors, np.arange(len(passages))), questions.chunks)
     similarity, best = per_passage.max(axis=0), per_passage.argmax(axis=0)
-    return _gaps(index, Ref(name, name), "upload", plan_facets, questions, similarity,
+    return _gaps(index, ConsortiumRef(name, name), "upload", plan_facets, questions, similarity,
                  np.zeros(len(questions.iris), bool), threshold, limit, [passages[i] for i in best])
 
 
-def _mjp_gaps(index: SearchIndex, portfolio: Portfolio, mjps: tuple[str, ...], threshold: float,
-              limit: int | None) -> tuple[PlanGaps, ...]:
+def _consortium_gaps(index: SearchIndex, portfolio: Portfolio, members: tuple[str, ...], threshold: float,
+                     limit: int | None) -> tuple[PlanGaps, ...]:
     questions = _questions(index)
-    similarity = best_chunk_similarity(gather_chunks(index, mjps), questions.chunks)
+    similarity = best_chunk_similarity(gather_chunks(index, members), questions.chunks)
     position = {q: i for i, q in enumerate(questions.iris)}
     found = []
-    for row, mjp in enumerate(mjps):
-        facets = {f: set(index.entities[mjp].facets.get(f, ())) for f in FACETS}
+    for row, member in enumerate(members):
+        facets = {f: set(index.entities[member].facets.get(f, ())) for f in FACETS}
         linked = np.zeros(len(questions.iris), dtype=bool)
-        linked[[position[q] for q in portfolio.linked(mjp, "question") if q in position]] = True
-        found.append(_gaps(index, ref(index, mjp), "mjp", facets, questions, similarity[row], linked, threshold,
-                           limit, None))
+        linked[[position[q] for q in portfolio.linked(member, "question") if q in position]] = True
+        found.append(_gaps(index, portfolio.ref(member), "consortium", facets, questions, similarity[row], linked,
+                           threshold, limit, None))
     return tuple(found)
 
 
@@ -148,7 +174,7 @@ def _questions(index: SearchIndex) -> _Questions:
     return _Questions(iris, gather_chunks(index, iris, chunk_rows(index)), facets, columns, membership)
 
 
-def _gaps(index: SearchIndex, plan: Ref, source: str, plan_facets: dict[str, set[str]], questions: _Questions,
+def _gaps(index: SearchIndex, plan: ConsortiumRef, source: str, plan_facets: dict[str, set[str]], questions: _Questions,
           similarity: np.ndarray, linked: np.ndarray, threshold: float, limit: int | None,
           passages: list[str] | None) -> PlanGaps:
     wanted = set().union(*plan_facets.values())

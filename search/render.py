@@ -6,7 +6,7 @@ import textwrap
 
 from search.result import Hit, MatchResult, Suggestion
 
-TITLES = (("questions", "Knowledge questions"), ("programmes", "Programmes (MJPs and related)"),
+TITLES = (("questions", "Knowledge questions"), ("programmes", "Programmes and projects (consortia)"),
           ("missions", "Missions and MMIPs"), ("kem_categories", "KEM categories"))
 
 
@@ -22,12 +22,18 @@ def render_match(result: MatchResult) -> str:
         lines += ["", title + ": " + (", ".join(_suggestion(s) for s in suggestions) or "(none)")]
     if result.has_samples:
         lines += ["", "[sample] marks illustrative records, not real programmes or organisations."]
+    elif result.samples == "exclude":
+        lines += ["", "Sample records (illustrative, not real) were left out."]
     return "\n".join(lines)
 
 
 def _hit(rank: int, hit: Hit) -> list[str]:
     sample = " [sample]" if hit.is_sample else ""
-    out = [f"  {rank}. {hit.label}{sample}  (score {hit.score:.4f})"]
+    kind = f" [{hit.kind}]" if hit.kind in ("programme", "project") else ""
+    out = [f"  {rank}. {hit.label}{kind}{sample}  (score {hit.score:.4f})"]
+    if hit.funding:
+        funded = [v for v in (hit.funding.instrument, hit.funding.call, hit.funding.year) if v is not None]
+        out.append(f"     funding: {', '.join(str(v) for v in funded)}")
     lead = [m for m in hit.members if m.role == "lead"]
     partners = [m for m in hit.members if m.role == "partner"]
     if lead:

@@ -35,7 +35,19 @@ class Member:
 
 
 @dataclass(frozen=True)
+class Funding:
+    """How a project was funded: its instrument (mooi, kic, ngf, perspectief, tki, other), call and award year."""
+
+    instrument: str | None = None
+    call: str | None = None
+    year: int | None = None
+
+
+@dataclass(frozen=True)
 class Hit:
+    """One hit. A consortium (a programme or a project) names its lead and partners in `members`; a project
+    also says how it was funded."""
+
     iri: str
     kind: str
     label: str
@@ -47,6 +59,7 @@ class Hit:
     clusters: tuple[str, ...] = ()
     themes: tuple[str, ...] = ()
     missions: tuple[str, ...] = ()
+    funding: Funding | None = None
 
 
 @dataclass(frozen=True)
@@ -56,8 +69,14 @@ class Suggestion:
     score: float
 
 
+SAMPLES = ("include", "exclude")  # what a match does with sample records: show them marked, or leave them out
+
+
 @dataclass(frozen=True)
 class MatchResult:
+    """`programmes` is the consortia section: programmes (MJPs and related) and projects. `samples` says
+    whether sample records were included (marked is_sample) or left out of every section and explanation."""
+
     language: str
     concepts: tuple[Concept, ...]
     questions: tuple[Hit, ...]
@@ -67,6 +86,7 @@ class MatchResult:
     clusters: tuple[Suggestion, ...]
     themes: tuple[Suggestion, ...]
     weights: dict[str, float] = field(default_factory=dict)
+    samples: str = "include"
 
     @property
     def has_samples(self) -> bool:

@@ -1,4 +1,4 @@
-"""Putting search together from settings: store, model, index (rebuilt when stale), concepts."""
+"""Putting search together: store, model, index (rebuilt when stale), concepts."""
 
 from __future__ import annotations
 
@@ -7,13 +7,12 @@ from pathlib import Path
 
 from kg.access import INTERNAL
 from kg.queries import named_query
-from kg.settings import Settings
-from kg.store import GraphView, Store, open_store
+from kg.store import GraphView, Store
 from search.concepts import ConceptMatcher
-from search.embedder import Embedder
+from search.embedder import Embedder, shared_embedder
 from search.index import SearchIndex, ensure_index
 from search.match import Matcher
-from search.result import Member
+from search.result import Funding, Member
 
 
 def concept_matcher(store: GraphView) -> ConceptMatcher:
@@ -24,32 +23,87 @@ def concept_matcher(store: GraphView) -> ConceptMatcher:
 
 
 def programme_members(store: GraphView) -> dict[str, tuple[Member, ...]]:
+    """The lead and partners of every consortium, programme or project alike: each organisation once per
+    role (its Dutch label, else its English one), the lead first, then by label."""
+    labels: dict[tuple[str, str, str], dict[str, str]] = defaultdict(dict)
+    samples: set[str] = set()
+    for row in store.select(named_query("consortium_members")):
+        organisation = str(row["organisation"])
+        labels[str(row["consortium"]), organisation, str(row["role"])][str(row.get("lang") or "")] = str(row["orgLabel"])
+        if row.get("sample"):
+            samples.add(organisation)
     found: dict[str, list[Member]] = defaultdict(list)
-    for row in store.select(named_query("programmes_of_organisation")):
-        found[str(row["programme"])].append(
-            Member(str(row["organisation"]), str(row["orgLabel"]), str(row["role"]), bool(row.get("sample"))))
+    for (consortium, organisation, role), by_lang in labels.items():
+        label = by_lang.get("nl") or by_lang.get("en") or next(iter(by_lang.values()))
+        found[consortium].append(Member(organisation, label, role, organisation in samples))
     return {k: tuple(sorted(v, key=lambda m: (m.role != "lead", m.label))) for k, v in found.items()}
 
 
-def index_folder(settings: Settings, audience: str) -> Path:
-    """Each audience has its own index, built from its own view: an internal text can never come
-    back as a public hit, nor in a public explanation."""
-    return settings.index_path / audience
+def project_funding(store: GraphView) -> dict[str, Funding]:
+    """The instrument, call and award year of every project."""
+    return {str(row["project"]): Funding(_text(row.get("instrument")), _text(row.get("call")),
+                                         int(row["year"]) if row.get("year") is not None else None)
+            for row in store.select(named_query("project_funding"))}
 
 
-def open_index(settings: Settings, store: Store | None = None, *, audience: str = INTERNAL, force: bool = False,
-               progress: bool = False) -> tuple[SearchIndex, Embedder, GraphView, bool]:
-    """The index of `audience` (rebuilt when stale), its embedder, the audience's graph view and
-    whether it was rebuilt. The default audience is the Kernteam's: the CLI runs for them."""
-    view = (store or open_store(settings)).view(audience)
-    embedder = Embedder(settings.model)
-    index, rebuilt = ensure_index(view, embedder, index_folder(settings, audience),
-                                  hnsw_threshold=settings.hnsw_threshold, force=force, progress=progress)
+def _text(value: object) -> str | None:
+    return None if value is None else str(value)
+
+
+def index_folder(index_path: Path, audience: str) -> Path:
+    """Each audience has its own index under `index_path`, built from its own view: an internal text
+    can never come back as a public hit, nor in a public explanation."""
+    return index_path / audience
+
+
+def open_index(store: Store, *, model: str, index_path: Path, hnsw_threshold: int, audience: str = INTERNAL,
+               force: bool = False, progress: bool = False,
+               rebuild: bool = True) -> tuple[SearchIndex, Embedder, GraphView, bool]:
+    """The index of `audience` over `store` (rebuilt when stale, embedded with `model`, exact search
+    below `hnsw_threshold` vectors; with `rebuild` False a stale one is IndexStale), its embedder (the
+    process's one for `model`: search.embedder.shared_embedder), the audience's graph view and whether
+    it was rebuilt. The default audience is the Kernteam's: the CLI runs for them."""
+    view = store.view(audience)
+    embedder = shared_embedder(model)
+    index, rebuilt = ensure_index(view, embedder, index_folder(index_path, audience),
+                                  hnsw_threshold=hnsw_threshold, force=force, progress=progress, rebuild=rebuild)
     return index, embedder, view, rebuilt
 
 
-def open_matcher(settings: Settings, store: Store | None = None, *, audience: str = INTERNAL,
-                 progress: bool = False) -> Matcher:
-    index, embedder, view, _ = open_index(settings, store, audience=audience, progress=progress)
-    weights = {"dense": settings.dense_weight, "lexical": settings.lexical_weight}
-    return Matcher(index, embedder, concept_matcher(view), programme_members(view), weights)
+def open_matcher(store: Store, *, model: str, index_path: Path, hnsw_threshold: int, dense_weight: float,
+                 lexical_weight: float, audience: str = INTERNAL, progress: bool = False,
+                 rebuild: bool = True) -> Matcher:
+    """The matcher of `audience`: its index (open_index), fusing the dense and lexical rankings by their weights."""
+    index, embedder, view, _ = open_index(store, model=model, index_path=index_path, hnsw_threshold=hnsw_threshold,
+                                          audience=audience, progress=progress, rebuild=rebuild)
+    weights = {"dense": dense_weight, "lexical": lexical_weight}
+    return Matcher(index, embedder, concept_matcher(view), programme_members(view), weights,
+                   funding=project_funding(view))
+
+
+WARM_UP_TEXT = "Waterstof uit zon en wind voor de industrie. Hydrogen from sun and wind for industry."
+
+
+def preload(model: str) -> Embedder:
+    """Everything a search needs that does not come from the graph, loaded now: the model (the
+    process's shared embedder, with one warm-up encode), spaCy's Dutch and English pipelines and
+    lemma tables. The gunicorn master calls it before it forks the workers, which then share it all
+    (copy-on-write); it opens no store. ModelUnavailable where the model cannot be loaded."""
+    from search.text import LANGUAGES, analyse
+
+    embedder = shared_embedder(model).load()
+    embedder.encode_query(WARM_UP_TEXT)
+    for lang in LANGUAGES:
+        analyse(WARM_UP_TEXT, lang)
+    return embedder
+
+
+def set_threads(count: int) -> None:
+    """The threads one torch operation and one FAISS search may use. The gunicorn master runs on one
+    (an OpenMP thread pool started before a fork leaves the child hanging in its next parallel
+    region); each worker sets its share of the cores after the fork."""
+    import faiss
+    import torch
+
+    torch.set_num_threads(count)
+    faiss.omp_set_num_threads(count)

@@ -19,8 +19,9 @@ import requests
 from flask import Flask
 from flask.testing import FlaskClient
 
+from config import REPO_ROOT, Settings
+from kg.access import INTERNAL
 from kg.build import build
-from kg.settings import REPO_ROOT, Settings
 from kg.store import MemoryStore, OxigraphStore, Store
 from web.app import create_app
 
@@ -84,14 +85,14 @@ def client(app: Flask) -> FlaskClient:
 def default_store() -> Store:
     """The shipped default dataset, built once into memory."""
     store = MemoryStore()
-    build(Settings(store="memory"), store)
+    build((DATA,), BASE, store)
     return store
 
 
 @pytest.fixture
 def tiny_store(settings: Settings) -> Store:
     store = MemoryStore()
-    build(replace(settings, store="memory"), store)
+    build(settings.data_dirs, settings.base_uri, store)
     return store
 
 
@@ -130,10 +131,12 @@ SERVER_START_S = 120  # a loaded 2-core machine may take long over the first ans
 def start_server(store_path: Path, log_path: Path, gunicorn_args: Sequence[str] = (),
                  **env: str) -> tuple[subprocess.Popen[bytes], str]:
     """Start the real server (gunicorn, as `make run` does) on a free loopback port, in its own process
-    group; `gunicorn_args` go after the config file (a benchmark's other worker class)."""
+    group; `gunicorn_args` go after the config file (a benchmark's other worker class). Search loads
+    at its first use (MK_PRELOAD=0: preloading the model costs every start seconds) unless `env`
+    asks for MK_PRELOAD=1."""
     port = free_port()
     environment = {**os.environ, "MK_STORE_PATH": str(store_path), "MK_PORT": str(port), "MK_HOST": "127.0.0.1",
-                   "MK_WORKERS": "1", "MK_THREADS": "4", "MK_WRITE_TOKEN": WRITE_TOKEN, **env}
+                   "MK_WORKERS": "1", "MK_THREADS": "4", "MK_WRITE_TOKEN": WRITE_TOKEN, "MK_PRELOAD": "0", **env}
     gunicorn = Path(sys.executable).with_name("gunicorn")
     with open(log_path, "wb") as log:  # the child keeps its own handle
         proc = subprocess.Popen([str(gunicorn), "--config", "web/gunicorn_conf.py", *gunicorn_args],
@@ -181,7 +184,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     from kg.store import OxigraphStore
 
     folder = tmp_path_factory.mktemp("server")
-    build(Settings(store_path=folder / "store"), OxigraphStore(folder / "store", create=True))
+    build((DATA,), BASE, OxigraphStore(folder / "store", create=True))
     proc, url = start_server(folder / "store", folder / "server.log", MK_QUERY_TIMEOUT_S="3", MK_MAX_ROWS="500",
                              MK_MAX_BODY_BYTES="200000", MK_BODY_TIMEOUT_S="10")
     yield url
@@ -193,7 +196,7 @@ def writable_server(tmp_path: Path) -> Iterator[str]:
     """A real server on its own copy of the tiny dataset, for tests that write (with WRITE_TOKEN)."""
     from kg.store import OxigraphStore
 
-    build(Settings(data_dirs=(TINY,), store_path=tmp_path / "store"), OxigraphStore(tmp_path / "store", create=True))
+    build((TINY,), BASE, OxigraphStore(tmp_path / "store", create=True))
     proc, url = start_server(tmp_path / "store", tmp_path / "server.log")
     yield url
     stop_server(proc)
@@ -218,9 +221,7 @@ def search_settings(model_path: Path, tmp_path_factory: pytest.TempPathFactory) 
 
 @pytest.fixture(scope="session")
 def matcher(search_settings: Settings, default_store: Store):  # noqa: ANN201 - search types load lazily
-    from search.service import open_matcher
-
-    return open_matcher(search_settings, default_store)
+    return matcher_over(search_settings, default_store)
 
 
 @pytest.fixture(scope="session")
@@ -233,9 +234,8 @@ def default_app(default_store: Store) -> Flask:
 def public_matcher(search_settings: Settings, default_store: Store):  # noqa: ANN201 - search types load lazily
     """The matcher of the public (no token): its own index, without internal records."""
     from kg.access import PUBLIC
-    from search.service import open_matcher
 
-    return open_matcher(search_settings, default_store, audience=PUBLIC)
+    return matcher_over(search_settings, default_store, audience=PUBLIC)
 
 
 @pytest.fixture(scope="session")
@@ -286,5 +286,21 @@ def browser() -> Iterator[object]:
 def app_over(settings: Settings) -> Flask:
     """A Flask app over a fresh in-memory store built from the settings' data folders, without search."""
     store = MemoryStore()
-    build(settings, store)
+    build(settings.data_dirs, settings.base_uri, store)
     return create_app(settings, store=store, matchers={})
+
+
+def matcher_over(settings: Settings, store: Store, *, audience: str = INTERNAL):  # noqa: ANN201 - search types load lazily
+    """search.service.open_matcher over `store` with the model, index folder and weights `settings` name, as
+    web.services opens it."""
+    from search.service import open_matcher
+
+    return open_matcher(store, model=settings.model, index_path=settings.index_path, hnsw_threshold=settings.hnsw_threshold,
+                        dense_weight=settings.dense_weight, lexical_weight=settings.lexical_weight, audience=audience)
+
+
+def index_over(settings: Settings, store: Store):  # noqa: ANN201 - search types load lazily
+    """search.service.open_index (the Kernteam's) over `store` with the model and index folder `settings` name."""
+    from search.service import open_index
+
+    return open_index(store, model=settings.model, index_path=settings.index_path, hnsw_threshold=settings.hnsw_threshold)

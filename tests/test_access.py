@@ -15,12 +15,12 @@ import requests
 from flask import Flask
 from flask.testing import FlaskClient
 
+from config import Settings
 from kg.access import INTERNAL, PUBLIC
 from kg.build import build
 from kg.figures import compute_figures
-from kg.settings import Settings
 from kg.store import MemoryStore, OxigraphStore, Store
-from tests.conftest import BASE, FIXTURES, TINY, start_server, stop_server
+from tests.conftest import BASE, FIXTURES, TINY, matcher_over, start_server, stop_server
 
 INTERNAL_DATA = FIXTURES / "internal"
 KERNTEAM, ADMIN = "kernteam-token-for-tests", "admin-token-for-tests"
@@ -67,7 +67,7 @@ def settings() -> Settings:
 @pytest.fixture(scope="module")
 def store(settings: Settings) -> Store:
     built = MemoryStore()
-    build(settings, built)
+    build(settings.data_dirs, settings.base_uri, built)
     return built
 
 
@@ -114,8 +114,10 @@ def test_person_records_in_a_public_file_are_refused(tmp_path: Path) -> None:
 
 def test_figures_count_internal_mjps_only_for_the_kernteam(store: Store) -> None:
     public, internal = compute_figures(store.view(PUBLIC)), compute_figures(store.view(INTERNAL))
-    assert internal.mjps == public.mjps + 1
-    assert internal.budget["total"] - public.budget["total"] == 7777777
+    assert internal.mjps == public.mjps + 1 and internal.sample_mjps == public.sample_mjps + 1  # the draft is a sample
+    assert internal.budget_line("total").samples - public.budget_line("total").samples == 7777777
+    assert internal.budget_line("total").real == public.budget_line("total").real
+    assert internal.real_consortia == public.real_consortia  # the real-records block holds no sample, so no draft
 
 
 # --- every HTTP entry point, without a token and with one -----------------------------------
@@ -210,7 +212,7 @@ def test_void_names_no_internal_graph(client: FlaskClient) -> None:
 @pytest.fixture(scope="module")
 def real_server(settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     folder = tmp_path_factory.mktemp("access-server")
-    build(replace(settings, store="oxigraph", store_path=folder / "store"), OxigraphStore(folder / "store", create=True))
+    build(settings.data_dirs, settings.base_uri, OxigraphStore(folder / "store", create=True))
     proc, url = start_server(folder / "store", folder / "server.log", MK_INTERNAL_TOKENS=KERNTEAM)
     yield url
     stop_server(proc)
@@ -237,10 +239,8 @@ def test_real_server_answers_the_kernteam(real_server: str) -> None:
 @pytest.fixture(scope="module")
 def search_views(settings: Settings, store: Store, model_path: Path,
                  tmp_path_factory: pytest.TempPathFactory) -> Callable[[str], object]:
-    from search.service import open_matcher
-
     search_settings = replace(settings, model=str(model_path), index_path=tmp_path_factory.mktemp("index"))
-    matchers = {audience: open_matcher(search_settings, store, audience=audience) for audience in (PUBLIC, INTERNAL)}
+    matchers = {audience: matcher_over(search_settings, store, audience=audience) for audience in (PUBLIC, INTERNAL)}
     return matchers.__getitem__
 
 

@@ -150,6 +150,13 @@ def test_figures_match_the_core_and_include_the_heatmap_cells(client: FlaskClien
     per_cluster = {s.iri: s.count for s in figures.mjps_per_cluster}
     for cell in answer["theme_cluster"]:
         assert 0 < cell["mjps"] <= per_cluster[cell["cluster"]]
+    # every computed block with its real and sample parts; what rests on samples only says so
+    assert (answer["figures"]["real_mjps"], answer["figures"]["sample_mjps"]) == (2, 10)
+    assert all(s["real"] + s["samples"] == s["count"] for s in answer["figures"]["mjps_per_theme"])
+    total = next(line for line in answer["figures"]["budget"] if line["amount"] == "total")
+    assert (total["real_mjps"], total["sample_only"], total["all"]) == (0, True, total["samples"])
+    assert answer["figures"]["questions"]["proxy_only"] and answer["figures"]["questions"]["from_bijlage_a"] == 0
+    assert answer["figures"]["real_consortia"]["by_kind"] == {"mjp": 2, "bgp": 5, "related": 11, "project": 45}
 
 
 # --- access levels ------------------------------------------------------------------------------

@@ -1,6 +1,6 @@
-"""The Kernteam analytics in the JSON API (web/api.py): mission blank spots, overlapping MJPs, blank spots of a plan,
-editions and their diff. Every answer is the core's to_dict(), reads the request's audience, and matches the
-OpenAPI document exactly; bad input is problem+json."""
+"""The Kernteam analytics in the JSON API (web/api.py): mission blank spots, overlapping consortia, blank spots of a
+plan, editions and their diff. Every answer is the core's to_dict(), reads the request's audience (and ?samples=), says
+how many real and sample consortia it counted, and matches the OpenAPI document exactly; bad input is problem+json."""
 
 from __future__ import annotations
 
@@ -12,13 +12,13 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
+from config import Settings
 from kg.access import INTERNAL, PUBLIC
 from kg.editions import diff_editions
-from kg.settings import Settings
 from kg.store import Store
 from search.gaps import find_mission_gaps
 from search.overlaps import find_overlaps
-from search.plan_gaps import find_mjp_gaps
+from search.plan_gaps import find_consortium_gaps
 from tests.conftest import BASE, KERNTEAM_TOKEN
 from tests.support import DRAFT, PROPOSAL_NL, problem
 
@@ -55,8 +55,22 @@ def test_gaps_are_the_cores_answer_for_the_public(client: FlaskClient, default_s
     core = find_mission_gaps(default_store.view(PUBLIC), public_matcher.index, SETTINGS.gap_threshold).to_dict()
     assert answer == {**core, "total": len(core["items"])}
     top = answer["items"][0]
-    assert top["status"] == "blank" and top["linked_mjps"] == 0 and top["kind"] == "question"
-    assert answer["samples_note"] and any(i["best_mjp"]["is_sample"] for i in answer["items"])
+    assert top["status"] == "blank" and top["linked_consortia"] == 0 and top["kind"] == "question"
+    assert answer["samples_note"] and any(i["best_consortium"]["is_sample"] for i in answer["items"])
+    assert (answer["real_consortia"], answer["sample_consortia"], answer["samples"]) == (63, 10, "include")
+    assert answer["consortia_by_kind"] == {"mjp": {"real": 2, "samples": 10}, "bgp": {"real": 5, "samples": 0},
+                                           "related": {"real": 11, "samples": 0}, "project": {"real": 45, "samples": 0}}
+
+
+def test_gaps_without_samples(client: FlaskClient, default_store: Store, public_matcher: Any) -> None:
+    answer = client.get("/api/gaps?samples=exclude").get_json()
+    core = find_mission_gaps(default_store.view(PUBLIC), public_matcher.index, SETTINGS.gap_threshold,
+                             samples=False).to_dict()
+    assert answer == {**core, "total": len(core["items"])}
+    assert (answer["consortia"], answer["sample_consortia"], answer["samples_left_out"]) == (63, 0, 10)
+    assert not any(i["linked_samples"] or (i["best_consortium"] or {}).get("is_sample") for i in answer["items"])
+    assert client.get("/api/gaps?samples=include").get_json() == client.get("/api/gaps").get_json()
+    assert "samples" in problem(client.get("/api/gaps?samples=no"), 400)
 
 
 def test_gaps_by_kind_and_top(client: FlaskClient) -> None:
@@ -86,11 +100,20 @@ def test_overlaps_are_the_cores_answer_for_the_public(client: FlaskClient, defau
     core = find_overlaps(default_store.view(PUBLIC), public_matcher.index, SETTINGS.overlap_threshold,
                          public_matcher.explainer.concepts).to_dict()
     assert answer == {**core, "total": len(core["pairs"])}
-    first = answer["pairs"][0]
-    assert {first["first"]["iri"], first["second"]["iri"]} == {BASE + "programme/sample-mjp-04",
-                                                               BASE + "programme/sample-mjp-09"}
-    assert first["first"]["is_sample"] and first["shared_concepts"] and first["shared_links"]
-    assert answer["groups"] and answer["samples_note"]
+    first, second = answer["pairs"][:2]
+    assert {first["first"]["iri"], first["second"]["iri"]} == {BASE + "programme/cs4nl", BASE + "programme/exceed"}
+    assert (first["first"]["kind"], first["first"]["is_sample"]) == ("bgp", False)
+    assert {second["first"]["iri"], second["second"]["iri"]} == {BASE + "programme/sample-mjp-04",
+                                                                 BASE + "programme/sample-mjp-09"}
+    assert second["first"]["is_sample"] and second["shared_concepts"] and second["shared_links"]
+    assert answer["groups"] and answer["samples_note"] and answer["consortia"] == 73
+
+
+def test_overlaps_without_samples(client: FlaskClient) -> None:
+    answer = client.get("/api/overlaps?samples=exclude").get_json()
+    assert answer["pairs"] and not any(m["is_sample"] for p in answer["pairs"] for m in (p["first"], p["second"]))
+    assert (answer["sample_consortia"], answer["samples"], answer["samples_left_out"]) == (0, "exclude", 10)
+    assert "samples" in problem(client.get("/api/overlaps?samples=yes"), 400)
 
 
 def test_overlaps_top(client: FlaskClient) -> None:
@@ -102,20 +125,30 @@ def test_overlaps_top(client: FlaskClient) -> None:
 # --- blank spots of a plan ----------------------------------------------------------------------
 
 def test_plan_gaps_of_an_mjp_by_id_or_iri(client: FlaskClient, default_store: Store, public_matcher: Any) -> None:
-    by_id = client.get("/api/plan-gaps?mjp=sample-mjp-04&top=5")
+    by_id = client.get("/api/plan-gaps?consortium=sample-mjp-04&top=5")
     assert by_id.status_code == 200
     answer = by_id.get_json()
-    core = find_mjp_gaps(default_store.view(PUBLIC), public_matcher.index, BASE + "programme/sample-mjp-04",
-                         SETTINGS.gap_threshold, limit=5).to_dict()
+    core = find_consortium_gaps(default_store.view(PUBLIC), public_matcher.index, BASE + "programme/sample-mjp-04",
+                                SETTINGS.gap_threshold, limit=5).to_dict()
     assert answer == core
-    assert answer["plan"]["is_sample"] and answer["samples_note"] and answer["source"] == "mjp"
+    assert answer["plan"]["is_sample"] and answer["samples_note"] and answer["source"] == "consortium"
+    assert answer["plan"]["kind"] == "mjp"
     assert len(answer["blank_spots"]) == 5 and answer["blank_total"] + len(answer["addressed"]) == answer["candidates"]
-    by_iri = client.get("/api/plan-gaps", query_string={"mjp": BASE + "programme/sample-mjp-04", "top": 5})
+    by_iri = client.get("/api/plan-gaps", query_string={"consortium": BASE + "programme/sample-mjp-04", "top": 5})
     assert by_iri.get_json() == answer
+    assert client.get("/api/plan-gaps?mjp=sample-mjp-04&top=5").get_json() == answer  # the older name
+
+
+def test_plan_gaps_of_a_project(client: FlaskClient) -> None:
+    answer = client.get("/api/plan-gaps?consortium=project/simox&samples=exclude").get_json()
+    assert (answer["plan"]["iri"], answer["plan"]["kind"], answer["plan"]["is_sample"]) == (BASE + "project/simox",
+                                                                                          "project", False)
+    assert answer["samples_note"] is None
+    assert "is a sample" in problem(client.get("/api/plan-gaps?consortium=sample-mjp-04&samples=exclude"), 404)
 
 
 def test_plan_gaps_errors(client: FlaskClient) -> None:
-    assert "?mjp=" in problem(client.get("/api/plan-gaps"), 400)
+    assert "?consortium=" in problem(client.get("/api/plan-gaps"), 400)
     assert "neither" in problem(client.get("/api/plan-gaps?mjp=Not A Slug!"), 400)
     assert "top" in problem(client.get("/api/plan-gaps?mjp=sample-mjp-04&top=0"), 400)
     assert "programme/nothing" in problem(client.get("/api/plan-gaps?mjp=nothing"), 404)
@@ -174,8 +207,13 @@ def test_an_unknown_edition_is_404_with_the_known_names(client: FlaskClient) -> 
 
 @pytest.mark.parametrize("url", ["/api/gaps", "/api/overlaps", "/api/editions/diff"])
 def test_the_internal_draft_reaches_only_the_kernteam(client: FlaskClient, url: str) -> None:
-    assert DRAFT not in iris_in(client.get(url).get_json())
-    assert DRAFT in iris_in(client.get(url, headers=KERNTEAM).get_json())
+    public, kernteam = client.get(url).get_json(), client.get(url, headers=KERNTEAM).get_json()
+    assert DRAFT not in iris_in(public)
+    if url == "/api/gaps":  # no item's closest consortium is the draft, but it counts, as a sample
+        assert (kernteam["consortia"], kernteam["sample_consortia"]) == (public["consortia"] + 1,
+                                                                         public["sample_consortia"] + 1)
+    else:
+        assert DRAFT in iris_in(kernteam)
 
 
 def test_the_blank_spots_of_the_draft_only_for_the_kernteam(client: FlaskClient) -> None:
@@ -244,8 +282,11 @@ def conforms(value: Any, schema: dict[str, Any], schemas: dict[str, Any], at: st
 
 @pytest.mark.parametrize(("method", "path", "url", "headers"), [
     ("get", "/api/gaps", "/api/gaps?top=5", {}),
+    ("get", "/api/gaps", "/api/gaps?top=5&samples=exclude", KERNTEAM),
     ("get", "/api/overlaps", "/api/overlaps", KERNTEAM),
+    ("get", "/api/overlaps", "/api/overlaps?samples=exclude", {}),
     ("get", "/api/plan-gaps", "/api/plan-gaps?mjp=sample-mjp-04", {}),
+    ("get", "/api/plan-gaps", "/api/plan-gaps?consortium=project/simox", {}),
     ("post", "/api/plan-gaps", "/api/plan-gaps", {}),
     ("get", "/api/editions", "/api/editions", {}),
     ("get", "/api/editions/diff", "/api/editions/diff", KERNTEAM),

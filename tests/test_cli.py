@@ -36,7 +36,7 @@ def built(kg: Run) -> Run:
 def test_validate_reports_zero_violations(kg: Run) -> None:
     result = kg("validate", "--quiet")
     assert result.returncode == 0
-    assert result.stdout.startswith("0 violations: 17 records in 9 files")
+    assert result.stdout.startswith("0 violations: 18 records in 10 files")
 
 
 def test_validate_with_a_bad_extra_folder_fails_clearly(kg: Run, tmp_path: Path) -> None:

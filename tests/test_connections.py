@@ -17,9 +17,8 @@ import pytest
 import requests
 
 from kg.build import build
-from kg.settings import Settings
 from kg.store import OxigraphStore
-from tests.conftest import TINY, start_server, stop_server
+from tests.conftest import BASE, TINY, start_server, stop_server
 from web.server_hooks import KEEPALIVE_S
 
 ASK = "/sparql?query=ASK%20%7B%20%3Fs%20%3Fp%20%3Fo%20%7D"
@@ -138,7 +137,7 @@ def test_a_chunked_body_is_read_whole_and_capped(server: str) -> None:
 
 
 def test_connections_past_the_limit_are_closed_at_once(tmp_path: Path) -> None:
-    build(Settings(data_dirs=(TINY,), store_path=tmp_path / "store"), OxigraphStore(tmp_path / "store", create=True))
+    build((TINY,), BASE, OxigraphStore(tmp_path / "store", create=True))
     proc, url = start_server(tmp_path / "store", tmp_path / "server.log", ("--worker-connections", "8"))
     try:
         with ExitStack() as stack:

@@ -1,6 +1,7 @@
-"""The Kernteam dashboard (web/dashboard.py): Figure 1 as a heatmap, Figure 2 as an SVG bar chart, budgets, mission
-blank spots, overlapping MJPs and edition changes, every table as CSV; for the request's audience only, and still
-useful without search."""
+"""The Kernteam dashboard (web/dashboard.py): Figure 1 as a heatmap, Figure 2 as an SVG bar chart, budgets (computed,
+real and sample apart, next to reported), the real consortia, mission blank spots and overlapping consortia (with a
+samples switch) and edition changes, every table as CSV; for the request's audience only, and still useful without
+search."""
 
 from __future__ import annotations
 
@@ -13,11 +14,11 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
+from config import Settings
 from kg.access import INTERNAL, PUBLIC
 from kg.editions import diff_editions
 from kg.figures import compute_figures
 from kg.matrix import theme_cluster_matrix
-from kg.settings import Settings
 from kg.store import Store
 from search.gaps import find_mission_gaps
 from search.overlaps import find_overlaps
@@ -91,11 +92,38 @@ def test_heatmap_shades_by_count(page: str, default_store: Store) -> None:
 
 def test_figure_1_tables_and_budget_match_the_figures(page: str, default_store: Store) -> None:
     figures = compute_figures(default_store.view(PUBLIC))
+    table = page.split('id="mjps-per-theme-table"', 1)[1].split("</table>", 1)[0]
     for share in figures.mjps_per_theme:
-        assert re.search(rf'href="/id/theme/{share.iri.rsplit("/", 1)[1]}">[^<]+</a></th><td class="num">{share.count}</td>',
-                         page)
-    assert f"€ {figures.budget['total']:,.0f}" in page
-    assert "Reported by" in page and "€ 4,165,000,000" in page
+        only = r' <span class="sample"[^>]*>samples only</span>' if share.samples and not share.real else ""
+        assert re.search(rf'href="/id/theme/{share.iri.rsplit("/", 1)[1]}">[^<]+</a>{only}</th><td class="num">{share.count}'
+                         rf'</td>\s*<td class="num">{share.real}</td><td class="num">{share.samples}</td>', table)
+    assert f"Computed from the graph: {figures.real_mjps} real and {figures.sample_mjps} sample MJPs." in page
+    budget = section(page, "budget")
+    assert f"€ {figures.budget_line('total').all:,.0f}" in budget and "Reported by" in budget
+    assert "€ 4,165,000,000" in budget
+    assert f"Computed from the graph: real MJPs ({figures.real_mjps})" in budget
+    assert f"Computed from the graph: sample MJPs ({figures.sample_mjps})" in budget
+
+
+def test_what_rests_on_samples_only_says_so(page: str, default_store: Store) -> None:
+    figures = compute_figures(default_store.view(PUBLIC))
+    total = figures.budget_line("total")
+    assert total.sample_only and total.real_mjps == 0  # no real MJP of the default data states a total budget
+    note = page.split('id="budget-sample-only"', 1)[1].split("</p>", 1)[0]
+    assert f"comes only from the {total.sample_mjps} sample MJPs" in note and f"€ {total.all:,.0f}" in note
+    proxies = page.split('id="figure-2-proxies"', 1)[1].split("</p>", 1)[0]
+    assert f"Of the {figures.questions.count} knowledge questions in a cluster, {figures.questions.proxies} are proxies" \
+        in proxies and "this figure shows proxies only" in proxies
+
+
+def test_the_real_consortia_have_their_own_tables(page: str, default_store: Store) -> None:
+    real = compute_figures(default_store.view(PUBLIC)).real_consortia
+    block = section(page, "real-consortia")
+    assert f"the {real.consortia} consortia that are no sample" in block and "45 projects" in block
+    rows = table_rows(block, "real-consortia-cluster-table")
+    assert len(rows) == len(real.per_cluster) == 8
+    first = real.per_cluster[0]
+    assert f'<td class="num">{first.count}</td>' in rows[0] and 'class="sample"' not in block
 
 
 def test_figure_2_is_an_inline_svg_bar_chart(page: str, default_store: Store) -> None:
@@ -169,9 +197,9 @@ def test_blank_spots_are_ranked_with_status_links_and_sample_marks(search_page: 
     assert len(rows) == GAPS_SHOWN < len(gaps.items)
     for row, item in zip(rows, gaps.items, strict=False):
         assert f'href="/id/{item.item.iri.removeprefix(BASE)}"' in row and f"status-{item.status}" in row
-        assert f">{item.linked_mjps}" in row and f"{item.best_similarity:.3f}" in row
-        assert item.best_mjp and f'href="/id/{item.best_mjp.iri.removeprefix(BASE)}"' in row
-        assert ('class="sample"' in row) == item.best_mjp.is_sample
+        assert f">{item.linked_consortia}" in row and f"{item.best_similarity:.3f}" in row
+        assert item.best_consortium and f'href="/id/{item.best_consortium.iri.removeprefix(BASE)}"' in row
+        assert ('class="sample"' in row) == item.best_consortium.is_sample
     assert "<td>blank</td>" in rows[0] and '<span class="kind">knowledge question</span>' in rows[0]
     counts = gaps.counts()
     assert f"<strong>blank</strong> ({counts['blank']})" in section(search_page, "gaps")
@@ -182,14 +210,45 @@ def test_the_blank_spots_csv_holds_every_item(client: FlaskClient, kernteam_app:
                                               public_matcher: Any) -> None:
     gaps = find_mission_gaps(default_store.view(PUBLIC), public_matcher.index, SETTINGS.gap_threshold)
     table = read_csv(kernteam_app.test_client().get("/dashboard/gaps.csv"))
-    assert table[0] == ["rank", "kind", "iri", "label", "is_sample", "status", "linked_mjps", "linked_samples",
-                        "best_similarity", "best_mjp", "best_mjp_label", "best_mjp_is_sample", "threshold"]
+    assert table[0] == ["rank", "kind", "iri", "label", "is_sample", "status", "linked_consortia", "linked_samples",
+                        "linked_mjp", "linked_bgp", "linked_related", "linked_project", "best_similarity",
+                        "best_consortium", "best_consortium_label", "best_consortium_kind", "best_consortium_is_sample",
+                        "threshold"]
     assert len(table) - 1 == len(gaps.items)
     first = gaps.items[0]
     assert table[1][:7] == ["1", first.kind, first.item.iri, first.item.label, "False", first.status,
-                            str(first.linked_mjps)]
+                            str(first.linked_consortia)]
     assert [row[5] for row in table[1:]] == [c.status for c in gaps.items]
-    assert any(row[11] == "True" for row in table[1:])  # best MJPs that are samples say so
+    assert all(int(row[6]) == sum(int(v) for v in row[8:12]) for row in table[1:])  # the kinds add up
+    assert any(row[16] == "True" for row in table[1:])  # best consortia that are samples say so
+    assert {row[15] for row in table[1:]} >= {"project", "mjp"}
+
+
+# --- the samples switch -------------------------------------------------------------------------
+
+def test_the_samples_switch_leaves_the_samples_out_of_blank_spots_and_overlaps(kernteam_app: Flask, search_page: str,
+                                                                              default_store: Store,
+                                                                              public_matcher: Any) -> None:
+    assert 'href="/dashboard?samples=exclude">Leave the samples out</a>' in search_page
+    page = kernteam_app.test_client().get("/dashboard?samples=exclude", headers={"Accept-Language": "en"})
+    assert page.status_code == 200
+    text = page.get_data(as_text=True)
+    assert 'href="/dashboard">Count the samples again</a>' in text and "Samples are left out" in text
+    gaps = find_mission_gaps(default_store.view(PUBLIC), public_matcher.index, SETTINGS.gap_threshold, samples=False)
+    assert f"{gaps.portfolio.samples_left_out} sample consortia are left out" in section(text, "gaps")
+    for name in ("gaps", "overlaps"):
+        assert 'class="sample"' not in section(text, name)
+        assert f'href="/dashboard/{name}.csv?samples=exclude"' in section(text, name)
+    rows = table_rows(text, "gaps-table")
+    assert all(f"status-{c.status}" in row for row, c in zip(rows, gaps.items, strict=False))
+    table = read_csv(kernteam_app.test_client().get("/dashboard/gaps.csv?samples=exclude"))
+    assert len(table) - 1 == len(gaps.items) and not any(row[16] == "True" or row[7] != "0" for row in table[1:])
+    assert "samples=" in problem_detail(kernteam_app.test_client().get("/dashboard?samples=maybe"), 400)
+
+
+def problem_detail(response: Any, status: int) -> str:
+    assert response.status_code == status and response.mimetype == "application/problem+json"
+    return str(response.get_json()["detail"])
 
 
 # --- overlaps -----------------------------------------------------------------------------------
@@ -199,20 +258,24 @@ def test_overlapping_pairs_and_groups(search_page: str, default_store: Store, pu
                           public_matcher.explainer.concepts)
     rows = table_rows(search_page, "overlaps-table")
     assert len(rows) == len(found.pairs) > 0
-    first = rows[0]
-    assert "0.967" in first and first.count('class="sample"') >= 2
-    assert 'href="/id/programme/sample-mjp-04"' in first and 'href="/id/programme/sample-mjp-09"' in first
-    assert 'class="concept"' in first and '<span class="kind">mission</span>' in first
+    first, second = rows[0], rows[1]
+    assert "0.978" in first and 'class="sample"' not in first  # two real broadly supported programmes
+    assert 'href="/id/programme/cs4nl"' in first and 'href="/id/programme/exceed"' in first
+    assert first.count('<span class="kind">broadly supported programme</span>') == 2
+    assert "0.967" in second and second.count('class="sample"') >= 2
+    assert 'href="/id/programme/sample-mjp-04"' in second and 'href="/id/programme/sample-mjp-09"' in second
+    assert 'class="concept"' in second and '<span class="kind">mission</span>' in second
     groups = section(search_page, "overlaps").split('<ol class="groups">', 1)[1].split("</ol>", 1)[0]
     assert groups.count("<li>") == len(found.groups)
 
 
 def test_the_overlaps_csv(kernteam_app: Flask, default_store: Store, public_matcher: Any) -> None:
     table = read_csv(kernteam_app.test_client().get("/dashboard/overlaps.csv"))
-    assert table[0] == ["rank", "group", "similarity", "first", "first_label", "first_is_sample", "second",
-                        "second_label", "second_is_sample", "shared_concepts", "shared_links"]
-    assert table[1][:4] == ["1", "1", "0.9673", BASE + "programme/sample-mjp-04"] and table[1][5] == "True"
-    assert "mission: Industrie" in table[1][10]
+    assert table[0] == ["rank", "group", "similarity", "first", "first_label", "first_kind", "first_is_sample", "second",
+                        "second_label", "second_kind", "second_is_sample", "shared_concepts", "shared_links"]
+    assert table[1][:4] == ["1", "1", "0.9777", BASE + "programme/cs4nl"] and table[1][5:7] == ["bgp", "False"]
+    assert table[2][2:4] == ["0.9673", BASE + "programme/sample-mjp-04"] and table[2][5:7] == ["mjp", "True"]
+    assert "mission: Industrie" in table[2][12]
     found = find_overlaps(default_store.view(PUBLIC), public_matcher.index, SETTINGS.overlap_threshold,
                           public_matcher.explainer.concepts)
     assert len(table) - 1 == len(found.pairs)
@@ -270,7 +333,10 @@ def test_the_edition_csvs(client: FlaskClient, default_store: Store) -> None:
 def test_the_public_dashboard_never_shows_the_internal_draft(search_page: str, kernteam_page: str) -> None:
     link = 'href="/id/programme/sample-draft-01"'
     assert link not in search_page and "sample-draft-01" not in search_page
-    assert link in section(kernteam_page, "gaps") and link in section(kernteam_page, "changes")
+    assert link in section(kernteam_page, "changes")
+    counted = [int(re.search(r"how many of the (\d+) consortia", section(page, "gaps")).group(1))
+               for page in (search_page, kernteam_page)]
+    assert counted[1] == counted[0] + 1  # the draft is one more consortium for the Kernteam
     assert link in section(kernteam_page, "overlaps")
 
 
@@ -278,7 +344,15 @@ def test_the_public_dashboard_never_shows_the_internal_draft(search_page: str, k
 def test_csvs_hold_the_draft_only_for_the_kernteam(kernteam_app: Flask, name: str) -> None:
     client = kernteam_app.test_client()
     assert DRAFT not in client.get(f"/dashboard/{name}.csv").get_data(as_text=True)
-    assert DRAFT in client.get(f"/dashboard/{name}.csv", headers=KERNTEAM).get_data(as_text=True)
+    kernteam = client.get(f"/dashboard/{name}.csv", headers=KERNTEAM).get_data(as_text=True)
+    if name != "gaps":
+        assert DRAFT in kernteam
+        return
+    # the blank spots name no linked consortium, but the draft's link to its mission counts for the Kernteam only
+    rows = {row[2]: row for row in read_csv(client.get("/dashboard/gaps.csv"))[1:]}
+    industry = BASE + "mission/ed-c-industrie"
+    kernteam_row = next(row for row in csv.reader(io.StringIO(kernteam)) if row[2] == industry)
+    assert int(kernteam_row[6]) == int(rows[industry][6]) + 1 and int(kernteam_row[7]) == int(rows[industry][7]) + 1
 
 
 def test_the_kernteam_counts_the_draft_in_the_mission_coverage(kernteam_app: Flask, default_store: Store) -> None:
@@ -294,4 +368,5 @@ def test_the_kernteam_counts_the_draft_in_the_mission_coverage(kernteam_app: Fla
 def test_the_sections_are_in_dutch_too(kernteam_app: Flask) -> None:
     page = kernteam_app.test_client().get("/dashboard?lang=nl", headers=KERNTEAM).get_data(as_text=True)
     assert "Witte vlekken in de missies" in page and "<td>witte vlek</td>" in page
-    assert "Overlappende MJP&#39;s" in page and "Van 2025 naar huidig: 2 nieuwe" in page  # the draft counts
+    assert "Overlappende consortia" in page and "Van 2025 naar huidig: 2 nieuwe" in page  # the draft counts
+    assert "Echte consortia per thema en cluster" in page and "Laat de voorbeelden weg" in page

@@ -15,11 +15,11 @@ from flask import Flask
 from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
+from config import Settings
 from kg.access import PUBLIC
 from kg.build import build
-from kg.settings import Settings
 from kg.store import MemoryStore
-from tests.conftest import BASE, TINY
+from tests.conftest import BASE, TINY, matcher_over
 from tests.support import HTML, parse_html
 from web.app import create_app
 
@@ -69,13 +69,11 @@ def hostile_data(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def hostile_app(hostile_data: Path, search_settings: Settings,
                 tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
     """The app over the hostile dataset, with search (its own small index) for the public."""
-    from search.service import open_matcher
-
     settings = replace(search_settings, data_dirs=(hostile_data,),
                        index_path=tmp_path_factory.mktemp("hostile-index") / "index")
     store = MemoryStore()
-    build(settings, store)
-    yield create_app(settings, store=store, matchers={PUBLIC: open_matcher(settings, store, audience=PUBLIC)})
+    build(settings.data_dirs, settings.base_uri, store)
+    yield create_app(settings, store=store, matchers={PUBLIC: matcher_over(settings, store, audience=PUBLIC)})
 
 
 @pytest.fixture

@@ -21,9 +21,9 @@ from pathlib import Path
 import pytest
 import requests
 
+from config import REPO_ROOT
 from kg.access import AUDIENCES
 from kg.build import build
-from kg.settings import REPO_ROOT, Settings
 from kg.store import open_store
 from ontology import SHAPES_PATH
 from tests.conftest import BASE, TINY, start_server, stop_server
@@ -121,7 +121,7 @@ class GraphState:
 
 def graph_state(store_path: Path) -> GraphState:
     """The store's content, and proof that it opens and answers a query."""
-    store = open_store(Settings(store_path=store_path))
+    store = open_store("oxigraph", store_path)
     lines = sorted(str(q) for q in store.quads())
     answered = int(store.select(COUNT)[0]["n"])
     return GraphState(hashlib.sha256("\n".join(lines).encode()).hexdigest(), len(lines), answered)
@@ -141,8 +141,7 @@ def extra_yaml() -> str:
 
 
 def build_store(data: Path, store_path: Path) -> None:
-    settings = Settings(data_dirs=(data,), store_path=store_path)
-    build(settings, open_store(settings, create=True))
+    build((data,), BASE, open_store("oxigraph", store_path, create=True))
 
 
 @pytest.fixture
@@ -170,7 +169,7 @@ def complete(tmp_path_factory: pytest.TempPathFactory, extra_yaml: str) -> Graph
 
 def assert_whole_new_graph(store_path: Path, state: GraphState, complete: GraphState) -> None:
     assert (state.quads, state.answered) == (complete.quads, complete.answered), "a half-built graph"
-    assert open_store(Settings(store_path=store_path)).ask(f"ASK {{ <{LAST_EXTRA}> ?p ?o }}")
+    assert open_store("oxigraph", store_path).ask(f"ASK {{ <{LAST_EXTRA}> ?p ?o }}")
 
 
 def kill_when_a_folder_appears(proc: subprocess.Popen[bytes], parent: Path) -> bool:
@@ -324,7 +323,7 @@ def saved_index(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
 
     folder = tmp_path_factory.mktemp("search-faults")
     build_store(TINY, folder / "store")
-    store = open_store(Settings(store_path=folder / "store"))
+    store = open_store("oxigraph", folder / "store")
     for n, audience in enumerate(AUDIENCES):
         entities = load_entities(store.view(audience))
         documents = to_documents(entities)

@@ -10,11 +10,11 @@ from pathlib import Path
 
 import pytest
 
+from config import load_settings
 from kg.access import INTERNAL
 from kg.cli import main
 from kg.export import export_graph
 from kg.formats import rdf_format
-from kg.settings import load_settings
 from kg.store import OxigraphStore
 from tests.conftest import FIXTURES, TINY
 

@@ -11,8 +11,8 @@ from flask.testing import FlaskClient
 from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import SKOS
 
+from config import Settings
 from kg.access import PUBLIC
-from kg.settings import Settings
 from kg.store import GraphView, Store
 from tests.conftest import BASE, TINY, WRITE_TOKEN
 from web.app import create_app
@@ -69,7 +69,7 @@ def test_get_default_is_the_union_of_all_graphs(client: FlaskClient, tiny_store:
     graph = Graph().parse(data=response.get_data(), format="nt")
     assert len(graph) == distinct_triples(tiny_store.view(PUBLIC))
     assert (URIRef(BASE + "cluster/alpha-tech"), SKOS.prefLabel, Literal("Alpha technology", lang="en")) in graph
-    assert (URIRef(BASE + "programme/storage-mjp"), SKOS.prefLabel, Literal("Storage programme")) in graph
+    assert (URIRef(BASE + "programme/storage-mjp"), SKOS.prefLabel, Literal("Storage programme", lang="en")) in graph
 
 
 def test_get_without_accept_is_turtle(client: FlaskClient) -> None:

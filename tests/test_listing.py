@@ -17,7 +17,7 @@ def test_tiny_programmes_with_kind_sample_lead_and_counts(tiny_store: Store) -> 
     assert [r.value for r in storage.values["kind"]] == ["mjp"] and not storage.is_sample
     assert sensing.is_sample and [r.value for r in sensing.values["sample"]] == ["sample"]
     assert [r.value for r in storage.values["lead"]] == [BASE + "organisation/real-institute"]
-    assert storage.values["lead"][0].labels == {"": "Real Institute"}
+    assert storage.values["lead"][0].labels == {"nl": "Real Institute", "en": "Real Institute"}
     assert sensing.counts["partner"] == 1 and storage.counts["partner"] == 0
     assert {r.value for r in storage.values["cluster"]} == {BASE + "cluster/alpha-tech", BASE + "cluster/beta-tech"}
 

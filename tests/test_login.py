@@ -9,7 +9,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from kg.settings import Settings
+from config import Settings
 from tests.conftest import FIXTURES, TINY, app_over
 from web.auth import COOKIE
 

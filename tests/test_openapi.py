@@ -87,7 +87,7 @@ def test_the_analytics_are_described(document: dict[str, Any]) -> None:
     assert {"status", "is_linked", "is_similar"} <= set(coverage) and "threshold" not in coverage
     assert "delta" in schemas["EditionsCoverage"]["properties"] and "relation" in schemas["OverlapsLink"]["properties"]
     gaps = document["paths"]["/api/gaps"]["get"]
-    assert {p["name"] for p in gaps["parameters"]} == {"kind", "top", "threshold"}
+    assert {p["name"] for p in gaps["parameters"]} == {"kind", "top", "threshold", "samples"}
     assert set(document["paths"]["/api/plan-gaps"]) == {"get", "post"}
     assert "404" in document["paths"]["/api/editions/diff"]["get"]["responses"]
 

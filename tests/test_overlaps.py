@@ -1,4 +1,5 @@
-"""Overlapping MJPs on the analytics fixture: the two near-duplicate electrolysis MJPs are the top pair."""
+"""Overlapping consortia on the analytics fixture: the two near-duplicate electrolysis MJPs are the top pair; every
+consortium (MJPs, the BGP, the project) is compared, the samples too unless they are left out."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from kg.settings import Settings
+from config import Settings
 from search.overlaps import Overlaps, find_overlaps
 from tests.analytics_data import Analytics, build_analytics, iri
 
@@ -41,12 +42,24 @@ def test_a_pair_names_what_both_share(overlaps: Overlaps) -> None:
     assert iri("mission", "m-hydrogen") in {c.iri for c in top.shared_concepts}  # both texts say "green hydrogen"
 
 
-def test_every_pair_of_mjps_below_the_lowest_threshold(analytics: Analytics) -> None:
+def test_every_pair_of_consortia_below_the_lowest_threshold(analytics: Analytics) -> None:
     found = find_overlaps(analytics.store, analytics.index, -1.0)
-    assert len(found.pairs) == 6  # 4 MJPs; the BGP is not in the portfolio
+    assert found.portfolio.with_text == found.portfolio.consortia == 7  # 5 MJPs, a BGP and a project
+    assert len(found.pairs) == 21
     assert [p.similarity for p in found.pairs] == sorted((p.similarity for p in found.pairs), reverse=True)
-    assert len(found.groups) == 1 and len(found.groups[0].members) == 4 and found.groups[0].pairs == 6
+    assert len(found.groups) == 1 and len(found.groups[0].members) == 7 and found.groups[0].pairs == 21
     assert {found.pairs[0].first.iri, found.pairs[0].second.iri} == {A, B}
+    kinds = {m.iri: m.kind for m in found.groups[0].members}
+    assert kinds[iri("programme", "broad-soil")] == "bgp" and kinds[iri("project", "cavern-pilot")] == "project"
+
+
+def test_without_samples_no_pair_holds_a_sample(analytics: Analytics) -> None:
+    found = find_overlaps(analytics.store, analytics.index, -1.0, samples=False)
+    assert (found.portfolio.consortia, found.portfolio.samples, found.portfolio.samples_left_out) == (5, 0, 2)
+    assert len(found.pairs) == 10 and not any(m.is_sample for p in found.pairs for m in (p.first, p.second))
+    assert B not in {m.iri for g in found.groups for m in g.members}
+    data = found.to_dict()
+    assert data["samples"] == "exclude" and data["sample_consortia"] == 0 and "left out" in data["samples_note"]
 
 
 def test_groups_are_connected_components(analytics: Analytics) -> None:
@@ -61,10 +74,11 @@ def test_groups_are_connected_components(analytics: Analytics) -> None:
 
 def test_nothing_above_one(analytics: Analytics) -> None:
     found = find_overlaps(analytics.store, analytics.index, 1.01)
-    assert found.pairs == () and found.groups == () and found.mjps == 4
+    assert found.pairs == () and found.groups == () and found.portfolio.consortia == 7
 
 
 def test_to_dict_is_json_and_notes_the_samples(overlaps: Overlaps) -> None:
     data = json.loads(json.dumps(overlaps.to_dict()))
     assert data["pairs"][0]["second"]["is_sample"] or data["pairs"][0]["first"]["is_sample"]
-    assert "sample" in data["samples_note"] and data["sample_mjps"] == 1
+    assert "sample" in data["samples_note"] and (data["consortia"], data["sample_consortia"]) == (7, 2)
+    assert data["pairs"][0]["first"]["kind"] == "mjp"

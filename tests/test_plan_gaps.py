@@ -1,5 +1,6 @@
 """Blank spots of a research plan on the analytics fixture: an MJP that links to two of the three
-questions of its cluster, and an uploaded plan whose two passages answer those two questions."""
+questions of its cluster, an uploaded plan whose two passages answer those two questions, and every other
+consortium (a BGP and a project included)."""
 
 from __future__ import annotations
 
@@ -8,11 +9,19 @@ from pathlib import Path
 
 import pytest
 
-from kg.settings import Settings
+from config import Settings
+from kg.uris import InvalidIri
 from search.match import Matcher
-from search.plan_gaps import PlanGaps, UnknownProgramme, find_all_mjp_gaps, find_mjp_gaps, find_upload_gaps
-from search.service import open_matcher
-from tests.analytics_data import Analytics, build_analytics, iri
+from search.plan_gaps import (
+    PlanGaps,
+    UnknownProgramme,
+    consortium_iri,
+    find_all_consortium_gaps,
+    find_consortium_gaps,
+    find_upload_gaps,
+)
+from tests.analytics_data import BASE, Analytics, build_analytics, iri
+from tests.conftest import matcher_over
 
 THRESHOLD = Settings().gap_threshold
 CATALYST = ("Our project develops catalysts for electrolysers that produce green hydrogen without scarce metals like "
@@ -29,7 +38,7 @@ def analytics(model_path: Path, tmp_path_factory: pytest.TempPathFactory) -> Ana
 
 @pytest.fixture(scope="module")
 def matcher(analytics: Analytics) -> Matcher:
-    return open_matcher(analytics.settings, analytics.source)
+    return matcher_over(analytics.settings, analytics.source)
 
 
 def ids(gaps: PlanGaps, field: str) -> list[str]:
@@ -37,7 +46,7 @@ def ids(gaps: PlanGaps, field: str) -> list[str]:
 
 
 def test_an_mjp_that_covers_two_of_three_questions_reports_the_third(analytics: Analytics) -> None:
-    gaps = find_mjp_gaps(analytics.store, analytics.index, iri("programme", "storage-plan"), THRESHOLD)
+    gaps = find_consortium_gaps(analytics.store, analytics.index, iri("programme", "storage-plan"), THRESHOLD)
     assert [c.iri for c in gaps.clusters] == [iri("cluster", "energy-tech")]
     assert gaps.candidates == 3  # q-soil is in another cluster and theme
     assert ids(gaps, "blank_spots") == ["q-blades"] and gaps.blank_total == 1
@@ -61,27 +70,53 @@ def test_an_uploaded_plan_that_covers_two_of_three_questions_reports_the_third(m
 
 
 def test_limit_cuts_the_list_not_the_count(analytics: Analytics) -> None:
-    everything = find_mjp_gaps(analytics.store, analytics.index, iri("programme", "storage-plan"), 1.0)
+    everything = find_consortium_gaps(analytics.store, analytics.index, iri("programme", "storage-plan"), 1.0)
     assert everything.blank_total == 1 and len(everything.addressed) == 2  # links count whatever the threshold
-    none_shown = find_mjp_gaps(analytics.store, analytics.index, iri("programme", "storage-plan"), -1.0, limit=0)
+    none_shown = find_consortium_gaps(analytics.store, analytics.index, iri("programme", "storage-plan"), -1.0, limit=0)
     assert none_shown.blank_total == 0 and none_shown.blank_spots == () and len(none_shown.addressed) == 3
 
 
-def test_all_mjps_at_once_agree_with_one_at_a_time(analytics: Analytics) -> None:
-    together = find_all_mjp_gaps(analytics.store, analytics.index, THRESHOLD, limit=None)
-    assert [g.plan.iri for g in together] == sorted(g.plan.iri for g in together) and len(together) == 4
+def test_all_consortia_at_once_agree_with_one_at_a_time(analytics: Analytics) -> None:
+    together = find_all_consortium_gaps(analytics.store, analytics.index, THRESHOLD, limit=None)
+    assert [g.plan.iri for g in together] == sorted(g.plan.iri for g in together) and len(together) == 7
+    assert {g.plan.kind for g in together} == {"mjp", "bgp", "project"} and {g.source for g in together} == {"consortium"}
     for gaps in together:
-        assert gaps == find_mjp_gaps(analytics.store, analytics.index, gaps.plan.iri, THRESHOLD)
+        assert gaps == find_consortium_gaps(analytics.store, analytics.index, gaps.plan.iri, THRESHOLD)
+    real = find_all_consortium_gaps(analytics.store, analytics.index, THRESHOLD, limit=None, samples=False)
+    assert len(real) == 5 and not any(g.plan.is_sample for g in real)
 
 
-def test_unknown_or_non_mjp_programmes_are_refused(analytics: Analytics) -> None:
-    for record in ("no-such-mjp", "broad-soil"):
-        with pytest.raises(UnknownProgramme, match=record):
-            find_mjp_gaps(analytics.store, analytics.index, iri("programme", record), THRESHOLD)
+def test_a_project_is_a_plan_too(analytics: Analytics) -> None:
+    gaps = find_consortium_gaps(analytics.store, analytics.index, iri("project", "cavern-pilot"), THRESHOLD)
+    assert (gaps.plan.kind, gaps.source, gaps.plan.label) == ("project", "consortium", "Hydrogen cavern pilot")
+    assert gaps.candidates == 3 and "q-storage" in ids(gaps, "addressed")  # its text reaches the storage question
+
+
+def test_unknown_consortia_and_left_out_samples_are_refused(analytics: Analytics) -> None:
+    for unknown in (iri("programme", "no-such-mjp"), iri("question", "q-soil")):
+        with pytest.raises(UnknownProgramme, match=unknown.rsplit("/", 1)[1]):
+            find_consortium_gaps(analytics.store, analytics.index, unknown, THRESHOLD)
+    with pytest.raises(UnknownProgramme, match="is a sample"):
+        find_consortium_gaps(analytics.store, analytics.index, iri("programme", "electrolysis-b"), THRESHOLD,
+                             samples=False)
+
+
+@pytest.mark.parametrize(("given", "expected"), [("sample-mjp-04", BASE + "programme/sample-mjp-04"),
+                                                 ("programme/eccm", BASE + "programme/eccm"),
+                                                 ("project/simox", BASE + "project/simox"),
+                                                 (BASE + "project/simox", BASE + "project/simox")])
+def test_a_consortium_is_named_by_id_kind_and_id_or_iri(given: str, expected: str) -> None:
+    assert consortium_iri(BASE, given) == expected
+
+
+@pytest.mark.parametrize("given", ["Not A Slug!", "question/q-eccm", "project/", "https://x.org/a b"])
+def test_other_names_are_refused(given: str) -> None:
+    with pytest.raises(InvalidIri):
+        consortium_iri(BASE, given)
 
 
 def test_to_dict_is_json_and_notes_a_sample_plan(analytics: Analytics) -> None:
-    gaps = find_mjp_gaps(analytics.store, analytics.index, iri("programme", "electrolysis-b"), THRESHOLD)
+    gaps = find_consortium_gaps(analytics.store, analytics.index, iri("programme", "electrolysis-b"), THRESHOLD)
     data = json.loads(json.dumps(gaps.to_dict()))
     assert data["plan"]["is_sample"] is True and "sample" in data["samples_note"]
     assert data["candidates"] == len(data["addressed"]) + data["blank_total"]

@@ -13,9 +13,9 @@ from pathlib import Path
 
 import pytest
 
+from config import REPO_ROOT
 from kg.errors import KgError
 from kg.publish import PublishFailed, prune, publish_folder, publish_version, write_atomically
-from kg.settings import REPO_ROOT
 
 
 def writing(text: str) -> Callable[[Path], None]:

@@ -49,7 +49,7 @@ def test_xlsx_file_reads_like_csv(extra_dir: Path) -> None:
     book.save(extra_dir / "bijlage-b.xlsx")
     (extra_dir / "bijlage-b.xlsx").rename(extra_dir / "programmes.xlsx")
     compiled = compile_dataset(read_files([TINY, extra_dir]), BASE)
-    assert compiled.records == 18
+    assert compiled.records == 19
 
 
 def test_type_column_wins_over_file_name(extra_dir: Path) -> None:

@@ -9,12 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from kg.settings import Settings
+from config import Settings
 from kg.store import Store
 from search.match import Filters, Matcher
 from search.readers import ProposalUnreadable
-from search.service import open_index
-from tests.conftest import BASE
+from tests.conftest import BASE, index_over
 
 HYDROGEN_NL = ("Wij willen met overtollige windstroom water splitsen tot waterstof voor de staalindustrie en de "
                "chemie. Het project ontwikkelt katalysatoren zonder iridium voor elektrolysers en test ze in "
@@ -89,17 +88,17 @@ def test_result_is_json_ready(matcher: Matcher) -> None:
 def test_index_is_reused_and_rebuilt_when_the_graph_changes(search_settings: Settings, default_store: Store,
                                                            tmp_path: Path, tiny_store: Store) -> None:
     settings = replace(search_settings, index_path=tmp_path / "index")
-    _, _, _, rebuilt = open_index(settings, tiny_store)
+    _, _, _, rebuilt = index_over(settings, tiny_store)
     assert rebuilt
     manifest = json.loads((tmp_path / "index" / "internal" / "manifest.json").read_text())  # one index per audience
     assert manifest["dimension"] == 384 and manifest["documents"] > 0
-    assert not open_index(settings, tiny_store)[3]
-    assert open_index(settings, default_store)[3]
+    assert not index_over(settings, tiny_store)[3]
+    assert index_over(settings, default_store)[3]
 
 
 def test_a_damaged_index_is_rebuilt(search_settings: Settings, tmp_path: Path, tiny_store: Store) -> None:
     settings = replace(search_settings, index_path=tmp_path / "index")
-    open_index(settings, tiny_store)
+    index_over(settings, tiny_store)
     (tmp_path / "index" / "internal" / "documents.json").write_text("{ not json")
-    index, _, _, rebuilt = open_index(settings, tiny_store)
+    index, _, _, rebuilt = index_over(settings, tiny_store)
     assert rebuilt and index.documents

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from kg.settings import Settings
+from config import Settings
 
 Run = Callable[..., subprocess.CompletedProcess[str]]
 PROPOSAL = ("Quantum sensors can measure tiny changes in gravity and magnetic fields. We want to build a compact "

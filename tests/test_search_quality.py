@@ -15,6 +15,13 @@ Measured (dense 1 / lexical 0, 24 proposals + 6 distractors, e5-small, bench/res
   macro nDCG@10 (5 sections) 0.686                        -> floor 0.60
   distractors: 15 of 28 not_relevant records in the top 3 -> ceiling 17
 
+The consortia section (`programmes`) holds programmes and projects; the labels name programmes only, so the
+programme metrics score the programmes of that section in their order (programmes_only): an unlabelled
+project counts neither for nor against. Measured so, with the 45 projects of data/projects.yaml in the index:
+programmes recall@10 0.798, MRR 0.692; clusters recall@3 0.868, themes 0.938 (projects vote too); macro nDCG@10
+0.680; 13 distractor hits. Counting every project as a miss instead gives programmes recall@10 0.544 and MRR
+0.506: label the projects to measure the mixed section.
+
 Not tested, because it is not true on this set: "hybrid is not worse than dense-only and BM25-only on macro
 nDCG@10". Measured: dense-only 0.686, hybrid (1/1) 0.628, BM25-only 0.500.
 """
@@ -26,7 +33,7 @@ from typing import Any
 import pytest
 
 from bench.eval_search import TOP, aggregate, distractor_hits, load_proposals, ranked_sections, score_proposal
-from kg.settings import Settings
+from config import Settings
 
 FLOOR_QP_RECALL10 = 0.64  # measured 0.727
 FLOOR_PROGRAMMES_MRR = 0.61  # measured 0.718
@@ -42,15 +49,22 @@ def evaluation(matcher: Any) -> dict[str, Any]:
     defaults = Settings()
     assert matcher.weights == {"dense": defaults.dense_weight, "lexical": defaults.lexical_weight}
     per_proposal: dict[str, dict[str, dict[str, float]]] = {}
+    top = TOP + sum(1 for e in matcher.index.entities.values() if e.kind == "project")  # TOP programmes remain
     distractors: dict[str, list[str]] = {}
     for proposal in load_proposals(matcher.index.entities):
-        ranked = ranked_sections(matcher.match(proposal.text, top=TOP))
+        ranked = programmes_only(ranked_sections(matcher.match(proposal.text, top=top)), matcher.index.entities)
         if proposal.distractor:
             distractors[proposal.id] = distractor_hits(ranked, proposal)
         else:
             per_proposal[proposal.id] = score_proposal(ranked, proposal)
     assert len(per_proposal) >= 20 and distractors
     return {"table": aggregate(per_proposal), "distractors": distractors}
+
+
+def programmes_only(ranked: dict[str, list[str]], entities: dict[str, Any]) -> dict[str, list[str]]:
+    """The consortia section with only its programmes, in their order (see the module's docstring); every
+    metric stops at TOP (or at 3), so asking for more hits changes no other section's score."""
+    return {**ranked, "programmes": [iri for iri in ranked["programmes"] if entities[iri].kind == "programme"]}
 
 
 def _report(table: dict[str, dict[str, float]]) -> str:

@@ -12,8 +12,8 @@ import pytest
 import requests
 from flask.testing import FlaskClient
 
+from config import REPO_ROOT, Settings
 from kg.build import build
-from kg.settings import REPO_ROOT, Settings
 from kg.store import open_store
 from tests.conftest import BASE, TINY, WRITE_TOKEN, app_over, start_server, stop_server
 
@@ -25,23 +25,23 @@ LEAK_SIGNS = ("root:x:0:0", "def create_app", "MK_WRITE_TOKEN", "[core]", "pyoxi
               "import ", "#!/")
 
 TRAVERSALS = [
-    "/static/../app.py", "/static/../../kg/settings.py", "/static/../../../../../../../etc/passwd",
-    "/static/%2e%2e/app.py", "/static/%2e%2e/%2e%2e/kg/settings.py", "/static/.%2e/app.py", "/static/%2E%2E/app.py",
-    "/static/..%2fapp.py", "/static/..%2f..%2fkg%2fsettings.py", "/static/%2e%2e%2f%2e%2e%2frequirements.txt",
-    "/static/%252e%252e/app.py", "/static/%252e%252e%252fapp.py", "/static/..%252f..%252fkg%252fsettings.py",
-    "/static/..%5capp.py", "/static/..\\..\\kg\\settings.py", "/static/%2e%2e%5c%2e%2e%5ckg%5csettings.py",
+    "/static/../app.py", "/static/../../config.py", "/static/../../../../../../../etc/passwd",
+    "/static/%2e%2e/app.py", "/static/%2e%2e/%2e%2e/config.py", "/static/.%2e/app.py", "/static/%2E%2E/app.py",
+    "/static/..%2fapp.py", "/static/..%2f..%2fconfig.py", "/static/%2e%2e%2f%2e%2e%2frequirements.txt",
+    "/static/%252e%252e/app.py", "/static/%252e%252e%252fapp.py", "/static/..%252f..%252fconfig.py",
+    "/static/..%5capp.py", "/static/..\\..\\config.py", "/static/%2e%2e%5c%2e%2e%5cconfig.py",
     "/static//etc/passwd", "/static/%2fetc%2fpasswd", "/static/%2Fetc/passwd", "/static/file:///etc/passwd",
     "/static/....//....//app.py", "/static/..%00/app.py", "/static/sparql.js%00.txt", "/static/%00../../app.py",
     "/static/%c0%ae%c0%ae/app.py", "/static/%c0%af..%c0%afapp.py", "/static/yasgui/../../app.py",
     "/static/yasgui/%2e%2e/%2e%2e/app.py", "/static/./../app.py", "/static/..;/app.py", "/static/~root/.bashrc",
     "/static/../../.git/config", "/static/../../requirements.txt", "/static/proc/self/environ",
-    "/dumps/../../kg/settings.py", "/dumps/%2e%2e%2f%2e%2e%2fkg%2fsettings.py", "/dumps/..%2f..%2f.git%2fconfig",
+    "/dumps/../../config.py", "/dumps/%2e%2e%2f%2e%2e%2fconfig.py", "/dumps/..%2f..%2f.git%2fconfig",
     "/dumps/missiekompas.nt.gz/../../../etc/passwd", "/dumps//etc/passwd", "/dumps/%252e%252e%252fsettings.py",
     "/dumps/..", "/dumps/.", "/dumps/%2e%2e", "/dumps/missiekompas.nt.gz%00.txt", "/dumps/missiekompas.trig",
-    "/id/../../etc/passwd", "/id/%2e%2e/%2e%2e/etc/passwd", "/id/..%2f..%2fkg%2fsettings.py", "/id//etc/passwd",
+    "/id/../../etc/passwd", "/id/%2e%2e/%2e%2e/etc/passwd", "/id/..%2f..%2fconfig.py", "/id//etc/passwd",
     "/id/file:///etc/passwd", "/id/programme/../../../../etc/passwd", "/id/%252e%252e%252f%252e%252e%252fetc%252fpasswd",
     "/..%2f..%2fetc/passwd", "/%2e%2e/%2e%2e/etc/passwd", "/static/..", "/static/%2e%2e", "/static/",
-    "/browse/../../etc/passwd", "/browse/..%2f..%2fkg%2fsettings.py", "/browse/%2e%2e", "/browse/%252e%252e",
+    "/browse/../../etc/passwd", "/browse/..%2f..%2fconfig.py", "/browse/%2e%2e", "/browse/%252e%252e",
     "/dashboard/..%2f..%2fkg%2fsettings.csv", "/dashboard/%2e%2e%2f%2e%2e%2fetc%2fpasswd.csv", "/dashboard/%2e%2e.csv",
     "/api/entity?id=../../etc/passwd", "/api/entity?id=%2e%2e%2f%2e%2e%2fetc%2fpasswd", "/api/entity?iri=file:///etc/passwd",
     "/api/../static/../app.py", "/api/%2e%2e/static/%2e%2e/app.py",
@@ -208,7 +208,7 @@ def logged_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[st
     its URL and its log file."""
     folder = tmp_path_factory.mktemp("logged-server")
     settings = Settings(data_dirs=(TINY,), store_path=folder / "store")
-    build(settings, open_store(settings, create=True))
+    build(settings.data_dirs, settings.base_uri, open_store(settings.store, settings.store_path, create=True))
     proc, url = start_server(folder / "store", folder / "server.log", MK_REMOTE_PASSWORD=REMOTE_SECRET,
                              MK_REMOTE_TOKEN=REMOTE_TOKEN, MK_REMOTE_USER="someone")
     yield url, folder / "server.log"

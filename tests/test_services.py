@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
+from config import Settings
 from kg.access import INTERNAL, PUBLIC
-from kg.settings import Settings
 from kg.store import Store
 from tests.conftest import BASE, TINY
 from web.app import create_app

@@ -18,8 +18,8 @@ from flask import Flask
 from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
+from config import Settings
 from kg.queries import named_query, query_names
-from kg.settings import Settings
 from kg.store import Store
 from tests.conftest import TINY, app_over
 

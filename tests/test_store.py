@@ -3,21 +3,20 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import replace
 from pathlib import Path
 
 import pyoxigraph as ox
 import pytest
 
+from config import Settings
 from kg.build import build, compile_dataset, read_files
 from kg.errors import QueryError, StoreError
-from kg.remote import RemoteStore
-from kg.settings import Settings
+from kg.remote import RemoteEndpoint, RemoteStore
 from kg.store import MemoryStore, OxigraphStore, Store, open_store
 from tests.conftest import BASE, TINY
 
 PREFIX = "PREFIX mk: <https://w3id.org/missiekompas/ontology#> PREFIX skos: <http://www.w3.org/2004/02/skos/core#> "
-MJP_LABELS = PREFIX + 'SELECT ?label WHERE { ?p a mk:MJP ; skos:prefLabel ?label } ORDER BY ?label'
+MJP_LABELS = PREFIX + 'SELECT ?label WHERE { ?p a mk:MJP ; skos:prefLabel ?label FILTER(LANG(?label) = "en") } ORDER BY ?label'
 
 
 @pytest.fixture(params=["memory", "oxigraph", "remote"])
@@ -118,9 +117,21 @@ def test_opening_a_missing_store_says_how_to_build(tmp_path: Path) -> None:
         OxigraphStore(tmp_path / "absent")
 
 
-def test_remote_store_without_url_is_refused() -> None:
+def test_remote_store_without_url_is_refused(tmp_path: Path) -> None:
     with pytest.raises(StoreError, match="MK_REMOTE_QUERY_URL"):
-        open_store(Settings(store="remote"))
+        open_store("remote", tmp_path / "store")
+    with pytest.raises(StoreError, match="MK_REMOTE_QUERY_URL"):
+        open_store("remote", tmp_path / "store", remote=RemoteEndpoint("", "", f"{BASE}graph/"))
+
+
+def test_open_store_opens_the_kind_it_is_given(tmp_path: Path) -> None:
+    assert isinstance(open_store("memory", tmp_path / "store"), MemoryStore)
+    assert isinstance(open_store("oxigraph", tmp_path / "store", create=True), OxigraphStore)
+    remote = open_store("remote", tmp_path / "store", remote=RemoteEndpoint("http://127.0.0.1:9/query", "", f"{BASE}graph/",
+                                                                           token="t", timeout_s=3))
+    assert isinstance(remote, RemoteStore) and (remote.query_url, remote.timeout_s) == ("http://127.0.0.1:9/query", 3)
+    with pytest.raises(StoreError, match="unknown store 'postgres'"):
+        open_store("postgres", tmp_path / "store")
 
 
 def test_unreachable_remote_store_gives_a_clear_error() -> None:
@@ -134,6 +145,6 @@ def test_unreachable_remote_store_gives_a_clear_error() -> None:
 def test_remote_build_leaves_other_graphs_alone(oxigraph_server: str, settings: Settings) -> None:
     remote = RemoteStore(f"{oxigraph_server}/query", f"{oxigraph_server}/update", f"{BASE}graph/")
     remote._post(remote.update_url, {"update": "INSERT DATA { GRAPH <http://other.example/g> { <urn:a> <urn:b> <urn:c> } }"})
-    build(replace(settings, store="remote"), remote)
+    build(settings.data_dirs, settings.base_uri, remote)
     assert remote.ask("ASK { GRAPH <http://other.example/g> { <urn:a> <urn:b> <urn:c> } }")
     assert [r["label"] for r in remote.select(MJP_LABELS)] == ["Sample sensing programme", "Storage programme"]

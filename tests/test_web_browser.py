@@ -12,9 +12,9 @@ import pytest
 import requests
 from playwright import sync_api
 
+from config import Settings
 from kg.build import build
-from kg.settings import Settings
-from tests.conftest import require_chromium, start_server, stop_server
+from tests.conftest import BASE, DATA, require_chromium, start_server, stop_server
 from tests.support import PROPOSAL_NL, Watch, watched_page
 
 SCREENSHOTS = Path(__file__).with_name("screenshots")
@@ -32,7 +32,7 @@ def search_server(tmp_path_factory: pytest.TempPathFactory, search_settings: Set
 
     require_chromium()
     folder = tmp_path_factory.mktemp("web-server")
-    build(Settings(store_path=folder / "store"), OxigraphStore(folder / "store", create=True))
+    build((DATA,), BASE, OxigraphStore(folder / "store", create=True))
     proc, url = start_server(folder / "store", folder / "server.log", MK_MODEL=str(search_settings.model),
                              MK_INDEX_PATH=str(search_settings.index_path))
     try:

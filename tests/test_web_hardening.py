@@ -14,9 +14,8 @@ from flask.testing import FlaskClient
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.test import TestResponse
 
+from config import Settings, SettingsError, load_settings
 from kg.build import build
-from kg.errors import KgError
-from kg.settings import Settings, load_settings
 from kg.store import MemoryStore, OxigraphStore, Store
 from kg.uris import InvalidIri, checked_iri, entity_iri
 from search.index import IndexNotWritable, SearchIndex
@@ -102,7 +101,7 @@ def test_saving_into_a_folder_that_cannot_be_written_names_the_folder(tmp_path: 
 def test_a_stale_index_that_cannot_be_rebuilt_is_a_clear_503(model_path: Path, tmp_path: Path) -> None:
     settings = Settings(data_dirs=(TINY,), store_path=tmp_path / "store", model=str(model_path),
                         index_path=blocked_index_path(tmp_path).parent)
-    build(settings, OxigraphStore(settings.store_path, create=True))
+    build(settings.data_dirs, settings.base_uri, OxigraphStore(settings.store_path, create=True))
     app = create_app(settings)  # with its own store and search, as a server runs
     response = app.test_client().post("/api/match", json={"text": "cheap storage of electricity"})
     body = assert_problem(response, 503, "search index folder", "is not writable")
@@ -123,7 +122,7 @@ def hostile_iri_client() -> FlaskClient:
     source, a vbscript: type and a data: link."""
     settings = Settings(data_dirs=(TINY,), store="memory")
     store = MemoryStore()
-    build(settings, store)
+    build(settings.data_dirs, settings.base_uri, store)
     evil, vb, data = HOSTILE_IRIS[0], HOSTILE_IRIS[2], HOSTILE_IRIS[3]
     programme = f"<{BASE}programme/storage-mjp>"
     store.update(f"""INSERT DATA {{ GRAPH <{BASE}graph/clusters> {{
@@ -248,7 +247,7 @@ def test_trusted_proxies_is_read_from_the_environment() -> None:
     assert load_settings({"MK_TRUSTED_PROXIES": "0"}).trusted_proxies == 0
     assert load_settings({"MK_TRUSTED_PROXIES": "2"}).trusted_proxies == 2
     for bad in ("-1", "one"):
-        with pytest.raises(KgError, match="MK_TRUSTED_PROXIES"):
+        with pytest.raises(SettingsError, match="MK_TRUSTED_PROXIES"):
             load_settings({"MK_TRUSTED_PROXIES": bad})
 
 

@@ -61,7 +61,8 @@ class MatrixCell:
 
 @dataclass(frozen=True)
 class FiguresAnswer:
-    """Portfolio figures (Figure 1 and 2, budgets) and Figure 1 as theme x cluster cells."""
+    """Portfolio figures (Figure 1 and 2, budgets, real consortia), real and sample apart, and Figure 1 as theme x
+    cluster cells."""
 
     figures: Figures
     theme_cluster: tuple[MatrixCell, ...]
@@ -78,6 +79,7 @@ class MatchUpload:
     cluster: tuple[str, ...] = ()
     theme: tuple[str, ...] = ()
     mission: tuple[str, ...] = ()
+    samples: str = "include"
 
 
 @dataclass(frozen=True)
@@ -90,6 +92,7 @@ class MatchBody:
     cluster: tuple[str, ...] = ()
     theme: tuple[str, ...] = ()
     mission: tuple[str, ...] = ()
+    samples: str = "include"
 
 
 @api.post("/match")
@@ -154,12 +157,17 @@ FILTER_PARAMS = (
     Param("theme", "only hits linked to these societal themes (id or IRI)", repeated=True),
     Param("mission", "only hits linked to these missions (id or IRI)", repeated=True),
     Param("top", f"hits per section (1-{MAX_TOP}, default 10)", int),
+    Param("samples", "include (default: sample records are shown, marked is_sample) or exclude (sample records "
+                     "appear in no section, as no member and in no explanation)"),
 )
 OPERATIONS = (
     Operation("POST", "/api/match", "match", "Match a proposal",
-              "The knowledge questions, programmes (with lead and partners), missions and MMIPs, KEM categories, and "
-              "suggested clusters and themes for a proposal; every hit explains itself. Send JSON, a form, or a "
-              "multipart upload with a .txt, .md, .pdf or .docx `file`.",
+              "The knowledge questions, consortia (the `programmes` section: programmes and projects, each with its "
+              "lead and partners; a project also with its funding instrument, call and year), missions and MMIPs, "
+              "KEM categories, and suggested clusters and themes for a proposal; every hit explains itself. Send "
+              "JSON, a form, or a multipart upload with a .txt, .md, .pdf or .docx `file`. `samples`: include (the "
+              "default; sample records are shown, marked is_sample) or exclude (left out of every section, member "
+              "list and explanation; the answer's `samples` says which applied).",
               MatchResult, {"samples_note": str | None},
               body={"application/json": MatchBody, "multipart/form-data": MatchUpload,
                     "application/x-www-form-urlencoded": MatchBody},
@@ -173,8 +181,11 @@ OPERATIONS = (
               EntityAnswer, params=(Param("id", "type and id, e.g. programme/eccm"), Param("iri", "the entity's IRI")),
               errors=(400, 404)),
     Operation("GET", "/api/figures", "figures", "Portfolio figures",
-              "Figure 1 (MJPs per theme and cluster, also as theme x cluster cells), Figure 2 (questions per cluster), "
-              "budget totals and what the agenda reports about itself.", FiguresAnswer),
+              "Figure 1 (MJPs per theme and cluster, also as theme x cluster cells; each share with its real and sample "
+              "MJPs), Figure 2 (questions per cluster, with how many are proxies), budget totals and links per MJP (real "
+              "and sample apart; `sample_only` marks what rests on samples only), the real consortia (MJPs, programmes "
+              "and projects, no samples) per theme and cluster, and what the agenda reports about itself.",
+              FiguresAnswer),
     *ANALYTICS_OPERATIONS,
     Operation("GET", "/api/openapi.json", "openapi", "This document", "The OpenAPI 3.1 description of this API.",
               dict[str, Any]),

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 from flask import Flask, Response, g, request
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from kg.settings import Settings, load_settings
+from config import Settings, load_settings
 from kg.store import Store
 from web.body_limit import BodyLimit
 from web.errors import register_error_handlers
@@ -42,8 +42,9 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None,
     from web.linked_data import linked_data
     from web.login import login
     from web.match_page import match_page
+    from web.ontology_page import ontology_page
 
-    for blueprint in (linked_data, graph_store, match_page, browse, dashboard, api, api_analytics, login):
+    for blueprint in (linked_data, ontology_page, graph_store, match_page, browse, dashboard, api, api_analytics, login):
         app.register_blueprint(blueprint)
     register_error_handlers(app)
     register_i18n(app)

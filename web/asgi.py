@@ -15,7 +15,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 from urllib.parse import unquote_to_bytes
 
-from kg.settings import Settings, load_settings
+from config import Settings, load_settings
 from web.app import create_app
 from web.server_hooks import KEEPALIVE_S, problem_answer
 

@@ -8,8 +8,8 @@ from enum import Enum
 
 from flask import g, request
 
+from config import Settings
 from kg.access import INTERNAL, PUBLIC
-from kg.settings import Settings
 from kg.store import GraphView
 from web.errors import Forbidden, Unauthorized
 from web.services import services

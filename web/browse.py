@@ -1,5 +1,5 @@
-"""Browse: a list page per kind of entity (clusters, themes, missions, MMIPs, programmes, questions,
-organisations) with facets and counts, each downloadable as CSV."""
+"""Browse: a list page per kind of entity (clusters, themes, missions, MMIPs, programmes, projects,
+questions, organisations) with facets and counts, each downloadable as CSV."""
 
 from __future__ import annotations
 

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from rdflib import BNode, Graph, Literal, Namespace, URIRef
 from rdflib.namespace import DCAT, DCTERMS, RDF, VOID, XSD
 
 from kg.queries import named_query
 from kg.store import Store
 from kg.uris import dataset_uri
+from ontology import PREFIXES
 from web.negotiation import GRAPH_OFFERS
 
 SD = Namespace("http://www.w3.org/ns/sparql-service-description#")
@@ -23,7 +26,10 @@ DUMPS = {  # file name -> (RDF format name, description)
 }
 
 
-def serialize(graph: Graph, fmt: str) -> tuple[bytes, str]:
+def serialize(graph: Graph, fmt: str, prefixes: Mapping[str, str] | None = None) -> tuple[bytes, str]:
+    """`graph` in `fmt`, declaring `prefixes` (replacing rdflib's ns1: for our vocabulary)."""
+    for prefix, namespace in (prefixes or PREFIXES).items():
+        graph.bind(prefix, namespace, override=True, replace=True)
     return graph.serialize(format=RDFLIB_FORMATS[fmt], encoding="utf-8"), GRAPH_OFFERS[fmt][0]
 
 

@@ -1,13 +1,21 @@
 """gunicorn settings, taken from the same MK_* configuration as everything else."""
 
-from kg.settings import load_settings
-from web.server_hooks import KEEPALIVE_S, install
+import sys
+
+from config import SettingsError, load_settings
+from web.server_hooks import KEEPALIVE_S, install, on_starting, post_fork, post_worker_init, when_ready  # noqa: F401 - gunicorn's hooks, by name
 
 install()  # gunicorn's own error answers get the security headers; a silent connection is closed
 
-_settings = load_settings()
+try:
+    _settings = load_settings()
+except SettingsError as exc:  # one line, as the command lines say it (gunicorn would print a traceback)
+    sys.exit(f"error: {exc}")
 bind = f"{_settings.host}:{_settings.port}"
 workers = _settings.workers
+# MK_PRELOAD: the master loads the app and search's model before it forks the workers, which share
+# them copy-on-write; each worker opens its search indexes before its first request (web/server_hooks.py).
+preload_app = _settings.preload
 # The asgi worker reads every request whole on its event loop before web.asgi hands it to one of
 # MK_THREADS threads: with gthread a client that sent headers and then stalled its body held a thread
 # for good, and a few such clients blocked the server.

@@ -9,7 +9,7 @@ from flask import Blueprint, Response, render_template, request, url_for
 
 from kg.entity import describe_entity, entity_view
 from kg.export import export_graph
-from kg.formats import rdf_format
+from kg.formats import prefixes, rdf_format
 from kg.store import GraphView, View
 from kg.uris import checked_iri
 from web.auth import current_audience, request_view
@@ -41,7 +41,7 @@ def entity(rest: str) -> Response:
     graph = describe_entity(request_view(), iri)
     if len(graph) == 0:
         raise NotFound(f"nothing is known about {iri}")
-    body, media_type = serialize(graph, fmt)
+    body, media_type = serialize(graph, fmt, prefixes(s.settings.base_uri))
     response = Response(body, content_type=media_type)
     response.headers["Vary"] = "Accept"
     return response
@@ -64,7 +64,7 @@ def _dump_bytes(view: GraphView, fmt: str) -> bytes:
     with _dump_lock:
         if version and (version, fmt) in _dump_cache:
             return _dump_cache[(version, fmt)]
-    body = gzip.compress(export_graph(view, rdf_format(fmt)), mtime=0)
+    body = gzip.compress(export_graph(view, rdf_format(fmt), base=services().settings.base_uri), mtime=0)
     if version:
         with _dump_lock:
             if len(_dump_cache) >= len(DUMPS) * 2:  # keep the current and the previous version only

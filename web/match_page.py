@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from flask import Blueprint, Response, redirect, render_template, request, url_for
 from werkzeug.exceptions import RequestEntityTooLarge
 
@@ -69,4 +71,4 @@ def _echo(base: str) -> MatchRequest:
         options = read_options(request.form.getlist, base)
     except Refusal:
         return MatchRequest(text)
-    return MatchRequest(text, options.kinds, options.chosen, options.top)
+    return replace(options, text=text)

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import tempfile
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -26,10 +26,11 @@ from search.readers import (
     read_proposal,
     read_text_input,
 )
+from search.result import SAMPLES
 from web.errors import BadRequest, PayloadTooLarge, UnsupportedMediaType
 from web.i18n import message
 
-KINDS = ("question", "programme", "mission", "mmip", "kem")
+KINDS = ("question", "programme", "project", "mission", "mmip", "kem")
 FACETS = {"cluster": "cluster", "theme": "theme", "mission": "mission"}  # filter field -> URI path of its values
 DEFAULT_TOP = 10
 MAX_TOP = 50
@@ -80,21 +81,24 @@ class InvalidOption(Refusal, BadRequest):
 
 @dataclass(frozen=True)
 class MatchRequest:
-    """What was asked, as the form shows it again: the text, the chosen filter values and `top`."""
+    """What was asked, as the form shows it again: the text, the chosen filter values, `top` and whether
+    sample records are included (marked) or left out."""
 
     text: str = ""
     kinds: tuple[str, ...] = ()
     chosen: dict[str, tuple[str, ...]] = field(default_factory=dict)  # facet -> IRIs
     top: int = DEFAULT_TOP
+    samples: str = "include"  # or "exclude" (search.result.SAMPLES)
 
     def filters(self) -> Filters:
         return Filters(kinds=self.kinds, clusters=self.chosen.get("cluster", ()), themes=self.chosen.get("theme", ()),
-                       missions=self.chosen.get("mission", ()))
+                       missions=self.chosen.get("mission", ()), include_samples=self.samples != "exclude")
 
 
 def read_options(get_list: Callable[[str], list[str]], base: str) -> MatchRequest:
-    """Filters and `top` from form fields or query parameters (`kind`, `cluster`, `theme`, `mission`, `top`);
-    cluster, theme and mission values are IRIs or ids."""
+    """Filters, `top` and `samples` from form fields or query parameters (`kind`, `cluster`, `theme`, `mission`,
+    `top`, `samples`); cluster, theme and mission values are IRIs or ids; `samples` is include (the default:
+    sample records are shown, marked) or exclude (left out of every section and explanation)."""
     kinds = tuple(dict.fromkeys(k for k in get_list("kind") if k))
     wrong = [k for k in kinds if k not in KINDS]
     if wrong:
@@ -108,7 +112,11 @@ def read_options(get_list: Callable[[str], list[str]], base: str) -> MatchReques
         top = 0
     if not 1 <= top <= MAX_TOP:
         raise InvalidOption(name="top", value=tops[0] if tops else "", allowed=f"1-{MAX_TOP}")
-    return MatchRequest(kinds=kinds, chosen={k: v for k, v in chosen.items() if v}, top=top)
+    samples = [s for s in get_list("samples") if s]
+    if samples and samples[0] not in SAMPLES:
+        raise InvalidOption(name="samples", value=samples[0], allowed=", ".join(SAMPLES))
+    return MatchRequest(kinds=kinds, chosen={k: v for k, v in chosen.items() if v}, top=top,
+                        samples=samples[0] if samples else "include")
 
 
 def _iri(base: str, path: str, facet: str, value: str) -> str:
@@ -128,11 +136,12 @@ def read_form_request(base: str, max_body_bytes: int) -> MatchRequest:
     options = read_options(form.getlist, base)
     upload = files.get("file")
     text = read_upload(upload, max_body_bytes) if upload is not None and upload.filename else form.get("text", "")
-    return MatchRequest(check_text(text), options.kinds, options.chosen, options.top)
+    return replace(options, text=check_text(text))
 
 
 def read_json_request(base: str) -> MatchRequest:
-    """A JSON body: {"text": ..., "top": ..., "kind": [...], "cluster": [...], "theme": [...], "mission": [...]}."""
+    """A JSON body: {"text": ..., "top": ..., "kind": [...], "cluster": [...], "theme": [...], "mission": [...],
+    "samples": "include" | "exclude"}."""
     body = request.get_json(silent=True)
     if not isinstance(body, dict):
         raise BadRequest("the body is not a JSON object; send {\"text\": \"...\"}")
@@ -144,7 +153,7 @@ def read_json_request(base: str) -> MatchRequest:
 
     options = read_options(get_list, base)
     text = body.get("text")
-    return MatchRequest(check_text(text if isinstance(text, str) else ""), options.kinds, options.chosen, options.top)
+    return replace(options, text=check_text(text if isinstance(text, str) else ""))
 
 
 def check_text(text: str) -> str:

@@ -1,24 +1,35 @@
 """What gunicorn does on its own, made to follow the house rules: its error answers (a request it
 cannot parse never reaches Flask) carry the security headers, a connection gets KEEPALIVE_S for a
-request's headers, and no log line carries a secret."""
+request's headers, and no log line carries a secret. And its hooks (web/gunicorn_conf.py): with
+MK_PRELOAD the master loads search's model before it forks the workers, and each worker opens its
+search indexes before it takes requests."""
 
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
+import os
 import re
+import sys
+import time
+from typing import TYPE_CHECKING, Any
 
 from gunicorn.asgi.protocol import ASGIProtocol
 from gunicorn.workers import gasgi
 
-from kg.settings import load_settings
+from config import load_settings
 from web.headers import SECURITY_HEADERS
 from web.problems import build_problem
+
+if TYPE_CHECKING:
+    from web.services import Services
 
 # Longer than clients keep an idle connection for reuse (Node's agent and undici: 4 s), so the server
 # never closes one a client is about to use; answers say so in `Keep-Alive: timeout=`.
 KEEPALIVE_S = 10
 
+log = logging.getLogger("missiekompas.web")
 _CREDENTIALS = re.compile(r"(?i)\b(authorization|bearer|basic|token|password)\b([\s:='\"]*)([^\s'\",;]+)")
 
 
@@ -87,3 +98,77 @@ class Protocol(ASGIProtocol):
 
 def install() -> None:
     gasgi.ASGIProtocol = Protocol  # the asgi worker makes one per connection by this name
+
+
+# --- gunicorn's hooks (web/gunicorn_conf.py) -------------------------------------------------------------
+
+def served_services(served: Any) -> Services | None:  # noqa: ANN401 - what gunicorn loaded
+    """The Services of the app gunicorn serves (web.asgi keeps the Flask app as `app`); None for another app."""
+    from web.services import Services
+
+    app = getattr(served, "app", served)
+    found = getattr(app, "extensions", {}).get("missiekompas")
+    return found if isinstance(found, Services) else None
+
+
+def worker_threads(workers: int) -> int:
+    """torch and FAISS threads per worker: its share of the cores this process may run on."""
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    return max(1, cores // max(1, workers))
+
+
+def on_starting(server: Any) -> None:  # noqa: ANN401 - gunicorn's Arbiter
+    """In the master, after it loaded the app (preload_app, MK_PRELOAD) and before it listens and forks
+    the workers: load search's model and spaCy once (web.services.Services.preload_search), shared by
+    every worker copy-on-write. torch and FAISS run on one thread here: an OpenMP pool started before
+    the fork would leave the workers hanging in their first parallel operation. gc.freeze keeps the
+    collector from writing to (and so copying) the shared objects in every worker."""
+    if not server.cfg.preload_app:
+        return
+    services = served_services(server.app.wsgi())
+    if services is None:
+        return
+    try:
+        from search.service import set_threads
+
+        set_threads(1)
+        os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")  # its thread pool would not survive the fork either
+        services.preload_search()
+    except KeyboardInterrupt:  # Ctrl-C while loading: stop without a traceback
+        sys.exit(130)
+    except Exception:  # search is then loaded at its first use, as without MK_PRELOAD; the rest serves
+        log.exception("search not preloaded")
+    gc.collect()
+    gc.freeze()
+
+
+def when_ready(server: Any) -> None:  # noqa: ANN401 - gunicorn's Arbiter
+    """The line `make run` shows once the server listens, with search loaded where MK_PRELOAD is on."""
+    where = ", ".join(f"{listener}/" for listener in server.LISTENERS)
+    print(f"serving on {where} (SPARQL at /sparql; Ctrl-C stops)", flush=True)
+
+
+def post_fork(server: Any, worker: Any) -> None:  # noqa: ANN401 - gunicorn's Arbiter and worker
+    """In a new worker: its share of the cores for torch and FAISS (the master ran them on one)."""
+    if server.cfg.preload_app and "torch" in sys.modules:
+        from search.service import set_threads
+
+        set_threads(worker_threads(server.cfg.workers))
+
+
+def post_worker_init(worker: Any) -> None:  # noqa: ANN401 - gunicorn's worker
+    """In a worker, before it takes requests (MK_PRELOAD): open every audience's search index, so the
+    first match answers as fast as the next (web.services.Services.open_search)."""
+    if not worker.cfg.preload_app:
+        return
+    services = served_services(worker.app.wsgi())
+    if services is None:
+        return
+    started = time.perf_counter()
+    try:
+        opened = services.open_search()
+    except Exception:  # the worker serves all the same; search opens at its first use
+        log.exception("worker %d: search not opened ahead", os.getpid())
+        return
+    if opened:
+        log.info("worker %d: search of %s ready in %.1f s", os.getpid(), ", ".join(opened), time.perf_counter() - started)

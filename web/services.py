@@ -2,22 +2,29 @@
 
 from __future__ import annotations
 
+import logging
 import threading
+import time
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 from flask import current_app
 
+from config import Settings
+from kg.access import AUDIENCES, PUBLIC
+from kg.cli import configured_store
 from kg.endpoint import Limits, QueryService, open_query_service
-from kg.settings import Settings
-from kg.store import Store, open_store
+from kg.errors import KgError
+from kg.store import Store
 from search.embedder import ModelUnavailable
-from search.index import IndexNotWritable
+from search.index import IndexNotWritable, IndexStale
 from web.errors import SearchUnavailable
 
 if TYPE_CHECKING:  # search loads numpy, FAISS and spaCy: imported when search is first used
     from search.match import Matcher
     from search.similar import SimilarEntity
+
+log = logging.getLogger("missiekompas.web")
 
 
 class Services:
@@ -41,7 +48,7 @@ class Services:
     def store(self) -> Store:
         with self._lock:
             if self._store is None:
-                self._store = open_store(self.settings)
+                self._store = configured_store(self.settings)
             return self._store
 
     @property
@@ -58,14 +65,69 @@ class Services:
     def matcher(self, audience: str) -> Matcher:
         """The search matcher of `audience` (its own index, so no hit or explanation shows what it may not
         see); SearchUnavailable where search is not set up."""
+        return self._matcher(audience, rebuild=True)
+
+    def _matcher(self, audience: str, *, rebuild: bool) -> Matcher:
         with self._matcher_lock:
             if audience not in self._matchers:
                 if not self._opens_search:
                     raise SearchUnavailable("search is not set up for this app")
                 from search.service import open_matcher
 
-                self._matchers[audience] = open_matcher(self.settings, self.store, audience=audience)
+                s = self.settings
+                self._matchers[audience] = open_matcher(self.store, model=s.model, index_path=s.index_path,
+                                                        hnsw_threshold=s.hnsw_threshold, dense_weight=s.dense_weight,
+                                                        lexical_weight=s.lexical_weight, audience=audience,
+                                                        rebuild=rebuild)
             return self._matchers[audience]
+
+    def preload_search(self) -> bool:
+        """Load now what every search needs and the graph does not hold: the model and spaCy (see
+        search.service.preload). The gunicorn master calls it before it forks the workers
+        (MK_PRELOAD, web/server_hooks.py), so they share one copy. It opens no store: the store's
+        RocksDB threads would not survive the fork. False, with a warning, where search cannot be
+        loaded (each search then says so, as without preloading)."""
+        if not self._opens_search:
+            return False
+        from search.service import preload
+
+        started = time.perf_counter()
+        try:
+            preload(self.settings.model)
+        except ModelUnavailable as exc:
+            log.warning("search not preloaded: %s", exc)
+            return False
+        log.info("search model loaded in %.1f s, before the workers start", time.perf_counter() - started)
+        return True
+
+    def open_search(self) -> tuple[str, ...]:
+        """Open the matcher of every audience a request can reach whose index on disk is up to date,
+        now: each gunicorn worker does so before it takes requests (MK_PRELOAD), so its first match
+        is as fast as the next. The internal audience is reached only with a token, so without one
+        configured only the public's is opened. A stale or missing index is left to its first
+        search, which rebuilds it (minutes, not here: the master would take a worker that long
+        silent for hung). Returns the audiences opened."""
+        if not self._opens_search:
+            return ()
+        s = self.settings
+        reachable = AUDIENCES if (s.admin_tokens or s.internal_tokens or s.write_token) else (PUBLIC,)
+        opened = []
+        for audience in reachable:
+            try:
+                self._matcher(audience, rebuild=False)
+            except IndexStale as exc:
+                log.warning("search index of %s not opened ahead: %s; the first search rebuilds it", audience, exc)
+            except (SearchUnavailable, ModelUnavailable, IndexNotWritable, KgError) as exc:
+                log.warning("search of %s not opened ahead: %s", audience, exc)
+            else:
+                opened.append(audience)
+        return tuple(opened)
+
+    @property
+    def open_audiences(self) -> tuple[str, ...]:
+        """The audiences whose matcher is open (loaded, ready to answer without loading anything)."""
+        with self._matcher_lock:
+            return tuple(self._matchers)
 
     def similar(self, iri: str, audience: str, top: int = 6) -> tuple[SimilarEntity, ...]:
         """Entities near `iri` in the vector index of `audience`; () where search is not set up."""

@@ -10,11 +10,13 @@ import os
 import tempfile
 import time
 from collections.abc import Callable, Iterable
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 from flask import Flask, render_template
 from werkzeug.exceptions import MethodNotAllowed
+from werkzeug.sansio.utils import get_current_url
 from werkzeug.wrappers import Request, Response
 
 from kg.access import PUBLIC
@@ -80,7 +82,7 @@ class SparqlDoor:
         offers = {"SELECT": RESULTS_OFFERS, "ASK": BOOLEAN_OFFERS}.get(form, GRAPH_OFFERS)
         fmt = negotiate(offers, request.headers.get("Accept"), op.format)
         started = time.perf_counter()
-        asked = QueryRequest(op.text, op.default_graphs, op.named_graphs, base_iri=request.base_url)
+        asked = QueryRequest(op.text, op.default_graphs, op.named_graphs, base_iri=base_url(request))
         if role is Role.PUBLIC:
             with self.slots(services).hold(request.remote_addr or ""):
                 result = services.queries.query(asked, fmt, PUBLIC)
@@ -98,7 +100,7 @@ class SparqlDoor:
     def update(self, request: Request, op: Operation, services: Services) -> Answer:
         require_admin(request.headers.get("Authorization", ""), services.settings)
         started = time.perf_counter()
-        services.queries.update(op.text, UpdateDataset(op.using, op.using_named), base_iri=request.base_url)
+        services.queries.update(op.text, UpdateDataset(op.using, op.using_named), base_iri=base_url(request))
         done = Response(status=204)
         del done.headers["Content-Type"]
         return done, f"; UPDATE in {(time.perf_counter() - started) * 1000:.1f} ms: {' '.join(op.text.split())[:200]}"
@@ -111,7 +113,7 @@ class SparqlDoor:
         else:
             fmt = negotiate(DESCRIPTION_OFFERS, accept, op.format)
             writable = bool(services.settings.admin_tokens or services.settings.write_token)
-            body, media_type = service_description(request.base_url, fmt, writable=writable)
+            body, media_type = service_description(base_url(request), fmt, writable=writable)
             response = Response(body, content_type=media_type)
         response.headers["Vary"] = "Accept"
         return response, ""
@@ -120,7 +122,7 @@ class SparqlDoor:
         """The page shares the site's layout, language and menu: rendered in a Flask request context."""
         with self.flask_app.request_context(request.environ):
             self.flask_app.preprocess_request()
-            page = render_template("yasgui.html", endpoint=request.base_url, examples=example_queries())
+            page = render_template("yasgui.html", endpoint=base_url(request), examples=example_queries())
         return Response(page, content_type="text/html; charset=utf-8")
 
     def slots(self, services: Services) -> ClientSlots:
@@ -129,3 +131,14 @@ class SparqlDoor:
             folder = Path(tempfile.gettempdir()) / f"missiekompas-{os.getuid()}" / f"clients-{digest}"
             self._slots = ClientSlots(folder, services.settings.client_queries)
         return self._slots
+
+
+def base_url(request: Request) -> str:
+    """The endpoint's own URL as the request names it (the base IRI of its queries): request.base_url,
+    built once per host rather than on every request."""
+    return _base_url(request.scheme, request.host, request.root_path)
+
+
+@lru_cache(maxsize=64)
+def _base_url(scheme: str, host: str, root_path: str) -> str:
+    return get_current_url(scheme, host, root_path, "/sparql")

@@ -4,6 +4,7 @@ operation, from the places the protocol allows for each method and content type,
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 from urllib.parse import parse_qsl
 
 from werkzeug.datastructures import MultiDict
@@ -15,6 +16,7 @@ FORM = "application/x-www-form-urlencoded"
 QUERY = "application/sparql-query"
 UPDATE = "application/sparql-update"
 VERSIONS = ("1.1", "1.2", "1.2-basic")  # what `version` may say; the engine reads all of them
+KEPT_BYTES = 16_384  # the decoded parameters of a URL or form body up to this size are kept for the next request
 
 
 @dataclass(frozen=True)
@@ -82,13 +84,21 @@ def _check_version(given: list[str]) -> None:
 
 def _strict_params(raw: bytes) -> MultiDict[str, str]:
     """URL-encoded parameters, refusing any that are not UTF-8 (werkzeug would let them through)."""
+    return MultiDict(_kept_pairs(raw) if len(raw) <= KEPT_BYTES else _pairs(raw))
+
+
+@lru_cache(maxsize=256)  # tools send the same requests again and again: each is decoded once
+def _kept_pairs(raw: bytes) -> tuple[tuple[str, str], ...]:
+    return _pairs(raw)
+
+
+def _pairs(raw: bytes) -> tuple[tuple[str, str], ...]:
     if not raw:
-        return MultiDict()
+        return ()
     try:
-        pairs = parse_qsl(raw.decode("ascii"), keep_blank_values=True, encoding="utf-8", errors="strict")
+        return tuple(parse_qsl(raw.decode("ascii"), keep_blank_values=True, encoding="utf-8", errors="strict"))
     except UnicodeDecodeError as exc:
         raise BadRequest("request parameters must be UTF-8 (percent-encoded); found bytes that are not") from exc
-    return MultiDict(pairs)
 
 
 def _check_charset(request: Request) -> None:

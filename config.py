@@ -1,7 +1,10 @@
 """All configuration in one place: a frozen Settings read from MK_* environment variables.
 
 Each field says, where it is declared, its environment variable, how a value is read (a parser that
-raises ValueError with the reason) and what it does; load_settings reads them all in one loop."""
+raises ValueError with the reason) and what it does; load_settings reads them all in one loop.
+
+Only the entry points read it (the `python -m kg` and `python -m search` command lines, and web/);
+they hand plain values to kg and search. It imports nothing of the project (`make lint` checks both)."""
 
 from __future__ import annotations
 
@@ -11,10 +14,12 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
-from kg.errors import KgError
-
-REPO_ROOT = Path(__file__).resolve().parent.parent
+REPO_ROOT = Path(__file__).resolve().parent
 STORES = ("oxigraph", "memory", "remote")
+
+
+class SettingsError(ValueError):
+    """An MK_* variable has a value its setting cannot read; the message names it and says why."""
 
 
 def number(kind: Callable[[str], float], minimum: float, *, above: bool = False) -> Callable[[str], Any]:
@@ -37,6 +42,13 @@ def cosine(raw: str) -> float:
     if not -1 <= value <= 1:
         raise ValueError("a cosine similarity, between -1 and 1")
     return value
+
+
+def flag(raw: str) -> bool:
+    value = raw.strip().lower()
+    if value not in ("1", "0", "true", "false", "yes", "no", "on", "off"):
+        raise ValueError("use 1 or 0 (true/false, yes/no, on/off)")
+    return value in ("1", "true", "yes", "on")
 
 
 def words(raw: str) -> tuple[str, ...]:
@@ -109,6 +121,10 @@ class Settings:
             "Query worker processes per server process (they enforce the timeout).")
     workers: int = setting(2, "MK_WORKERS", positive_int, "gunicorn worker processes for `make run`.")
     threads: int = setting(4, "MK_THREADS", positive_int, "Threads per gunicorn worker.")
+    preload: bool = setting(True, "MK_PRELOAD", flag,
+            "1: `make run` loads the search model in the gunicorn master, before it starts the workers "
+            "(they share one copy), and each worker opens its search indexes before it takes requests, "
+            "so the first match is as fast as the next; 0: each worker loads them at its first search.")
     body_timeout_s: float = setting(20.0, "MK_BODY_TIMEOUT_S", positive_float,
             "Seconds a client has to send a request body once its headers are in; slower: 408 (the body "
             "is read before a thread is taken).")
@@ -122,7 +138,7 @@ class Settings:
             "Similarity from which a text counts as addressing a question, mission or MMIP (calibrated: "
             "python -m search calibrate).")
     overlap_threshold: float = setting(0.9033, "MK_OVERLAP_THRESHOLD", cosine,
-            "Similarity from which two MJPs count as overlapping (calibrated: python -m search "
+            "Similarity from which two consortia count as overlapping (calibrated: python -m search "
             "calibrate).")
     dense_weight: float = setting(1.0, "MK_DENSE_WEIGHT", non_negative_float,
             "Weight of the dense (embedding) ranking in rank fusion.")
@@ -146,5 +162,5 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         try:
             values[f.name] = f.metadata["parse"](raw)
         except ValueError as exc:
-            raise KgError(f"{name}={raw!r} is not valid: {exc}") from exc
+            raise SettingsError(f"{name}={raw!r} is not valid: {exc}") from exc
     return Settings(**values)  # type: ignore[arg-type]
