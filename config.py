@@ -142,8 +142,20 @@ class Settings:
             "calibrate).")
     dense_weight: float = setting(1.0, "MK_DENSE_WEIGHT", non_negative_float,
             "Weight of the dense (embedding) ranking in rank fusion.")
-    lexical_weight: float = setting(0.0, "MK_LEXICAL_WEIGHT", non_negative_float,
-            "Weight of the BM25 ranking in rank fusion (0: dense only).")
+    lexical_weight: float = setting(0.1, "MK_LEXICAL_WEIGHT", non_negative_float,
+            "Weight of the BM25 ranking in rank fusion (0: dense only; chosen on the tuning proposals by "
+            "bench/eval_search.py).")
+    hubness_weight: float = setting(1.0, "MK_HUBNESS_WEIGHT", non_negative_float,
+            "How much of each record's hubness penalty (its mean similarity to typical proposals) the dense "
+            "ranking subtracts, so broad records stop topping every answer (0: plain cosines; chosen on the "
+            "tuning proposals by bench/eval_search.py; the strength thresholds are calibrated for this "
+            "weight, so recalibrate them when changing it).")
+    strong_threshold: float = setting(0.045, "MK_STRONG_THRESHOLD", cosine,
+            "Hubness-corrected similarity from which a hit is labelled strong; the best hit of a section is "
+            "strong from MK_FAIR_THRESHOLD (calibrated on the tuning proposals by bench/eval_search.py).")
+    fair_threshold: float = setting(0.035, "MK_FAIR_THRESHOLD", cosine,
+            "Hubness-corrected similarity from which a hit is labelled fair (below: weak; calibrated on the "
+            "tuning proposals by bench/eval_search.py).")
     host: str = setting("127.0.0.1", "MK_HOST", str, "Address the server listens on.")
     port: int = setting(8000, "MK_PORT", positive_int, "Port the server listens on.")
     trusted_proxies: int = setting(0, "MK_TRUSTED_PROXIES", non_negative_int,

@@ -1,46 +1,59 @@
-"""Retrieval quality of the semantic search on the labelled proposals (tests/fixtures/eval/proposals.yaml).
+"""Retrieval quality of the semantic search on the labelled proposals (tests/fixtures/eval/proposals.yaml),
+reported apart for the TUNING part (where every choice is made) and the HELD-OUT part (only measured).
 
-Every non-distractor proposal goes through Matcher.match(top=10) under several fusion weightings; the
-index (vectors + BM25), the embedder, the concept matcher and the programme members are built ONCE, in
-memory, and shared by all configurations (only the Matcher's weights differ):
+The proposals: originals (p*), cross-domain ones (x*: a technology of one field applied in another),
+proposals the graph has no answer for (n*, `no_answer: true`) and near-miss distractors (d*). Each is
+marked `split: tuning` or `split: held-out` by a fixed rule, stratified by language (the file's header;
+`expected_splits` checks the marks). The index (vectors, BM25, hubness penalties), the embedder, the
+concept matcher and the consortium members are built ONCE, in memory, and shared by every configuration:
 
-  dense        dense 1, lexical 0   (embeddings only)
-  bm25         dense 0, lexical 1   (BM25 only)
-  hybrid       dense 1, lexical 1   (the default: Settings().dense_weight / lexical_weight)
-  dense2:lex1  dense 2, lexical 1
-  dense1:lex2  dense 1, lexical 2
+  before        dense 1, lexical 0, no hubness correction   (the default before issue 16)
+  hybrid        dense 1, lexical 1, no hubness correction
+  bm25          dense 0, lexical 1
+  hub           dense 1, lexical 0,    hubness weight 1
+  hub+lex0.1    dense 1, lexical 0.1,  hubness weight 1
+  hub+lex0.25   dense 1, lexical 0.25, hubness weight 1
+  hub+lex1      dense 1, lexical 1,    hubness weight 1
+  hub0.5        dense 1, lexical 0,    hubness weight 0.5
 
-Per section (questions, programmes, missions = missions + MMIPs, clusters, themes) it prints MRR,
-nDCG@10 and recall@10, each averaged over the proposals that list at least one relevant record for that
-section, and a macro average (the mean of the five section means). Relevance is BINARY by default: a
-record is relevant if its id is listed, whatever its position in the list. `--graded` instead gives the
-listed records gains n, n-1, ..., 1 in list order (the labels list the most relevant first); MRR and
-recall stay binary. The ideal DCG uses all listed records (capped at 10).
+The hubness penalties come from the reference proposals of search/hubness_reference.yaml, which ARE the
+tuning proposals: a tuning proposal is therefore matched with penalties computed without itself (leave one
+out), so the tuning figures are not flattered by the proposal having shaped its own penalties. Held-out
+proposals are matched with the index as it ships.
 
-Distractor check: for each distractor, the number of its `not_relevant` records that appear in the top 3
-of their section (lower is better), summed per configuration. A recall@3 table follows (clusters and
-themes have 8 and 9 records, so recall@10 says nothing there). Diagnostics for the default configuration:
-empty sections; how many hits name no shared concept and which concepts explanations name most; the records
-that reach the top 3 for the most proposals (hubs); the best dense cosine of proposals vs distractors (can a
-score threshold tell them apart?); and the proposal/section pairs with no relevant record in the top 10.
+Per part and configuration it prints MRR, nDCG@10 and recall@10 per section (questions; consortia =
+programmes and projects; missions = missions and MMIPs; clusters; themes), each averaged over the labelled
+proposals that list a relevant record for that section, with a macro average over the five sections;
+recall@3 and rank-1 accuracy of the suggested clusters and themes (the first suggestion is a labelled one);
+the distractors' tempting records in the top 3; and hubness: for each record, the share of the part's
+proposals (all of them: labelled, distractors, no answer) that have it in the top 3 of its section.
 
-The run is deterministic (fixed inputs, exact FAISS search, RRF ties broken by IRI; torch is set to a
-fixed thread count). The winner is the configuration with the best macro nDCG@10 (ties: listed order).
+The winner is the configuration with the best macro nDCG@10 on the TUNING part; the shipped default
+(config.Settings) should be it. The strength thresholds (search.strength) are calibrated on the tuning
+part's hits (the top 10 of questions, consortia and missions of every tuning proposal, with the default
+configuration) and then checked on the held-out part: the precision of each label (the share of its hits
+that are labelled relevant) and how often the answer says no_strong_match, for labelled proposals and for
+those without an answer. Relevance is binary (`--graded`: gains n..1 in list order for nDCG).
+
+The run is deterministic (fixed inputs, exact FAISS search, ties broken by IRI; torch on a fixed number of
+threads). It prints the report and writes it to bench/results/eval_search.txt (--out).
 
 Usage (from the repository root):
-  .venv/bin/python bench/eval_search.py [--graded] [--threads 2] [--json FILE] [--verbose]
+  .venv/bin/python bench/eval_search.py [--graded] [--threads 2] [--out FILE] [--json FILE] [--verbose]
 """
 
 from __future__ import annotations
 
 import argparse
+import io
 import json
 import statistics
 import sys
 import time
-from collections import Counter
+from collections import Counter, defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from contextlib import redirect_stdout
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -54,19 +67,29 @@ from config import Settings  # noqa: E402
 from search.evaluation import ndcg_at, recall_at, reciprocal_rank  # noqa: E402
 
 LABELS = REPO_ROOT / "tests" / "fixtures" / "eval" / "proposals.yaml"
+OUT = REPO_ROOT / "bench" / "results" / "eval_search.txt"
 SECTIONS = ("questions", "programmes", "missions", "clusters", "themes")
-KINDS = {"questions": ("question",), "programmes": ("programme",), "missions": ("mission", "mmip"),
+RANKED = ("questions", "programmes", "missions")  # the hit sections that are labelled
+HUB_SECTIONS = ("questions", "programmes", "missions", "kem_categories", "clusters", "themes")
+KINDS = {"questions": ("question",), "programmes": ("programme", "project"), "missions": ("mission", "mmip"),
          "clusters": ("cluster",), "themes": ("theme",)}
+SPLITS = ("tuning", "held-out")
 CONFIGS: dict[str, dict[str, float]] = {
-    "dense": {"dense": 1.0, "lexical": 0.0},
-    "bm25": {"dense": 0.0, "lexical": 1.0},
-    "hybrid": {"dense": 1.0, "lexical": 1.0},
-    "dense2:lex1": {"dense": 2.0, "lexical": 1.0},
-    "dense1:lex2": {"dense": 1.0, "lexical": 2.0},
+    "before": {"dense": 1.0, "lexical": 0.0, "hubness": 0.0},
+    "hybrid": {"dense": 1.0, "lexical": 1.0, "hubness": 0.0},
+    "bm25": {"dense": 0.0, "lexical": 1.0, "hubness": 0.0},
+    "hub": {"dense": 1.0, "lexical": 0.0, "hubness": 1.0},
+    "hub+lex0.1": {"dense": 1.0, "lexical": 0.1, "hubness": 1.0},
+    "hub+lex0.25": {"dense": 1.0, "lexical": 0.25, "hubness": 1.0},
+    "hub+lex1": {"dense": 1.0, "lexical": 1.0, "hubness": 1.0},
+    "hub0.5": {"dense": 1.0, "lexical": 0.0, "hubness": 0.5},
 }
+BEFORE = "before"
 TOP = 10
-METRICS = ("mrr", "ndcg", "recall", "recall3")
+METRICS = ("mrr", "ndcg", "recall", "recall3", "acc1")
 DISTRACTOR_TOP = 3
+HUB_TOP = 3
+HUB_GOAL = 0.25  # issue 16: no record in the top 3 of its section for more than a quarter of the proposals
 
 
 # ---------------------------------------------------------------------------------------------- labels
@@ -80,10 +103,37 @@ class Proposal:
     distractor: bool
     relevant: dict[str, tuple[str, ...]]  # section -> IRIs, most relevant first
     not_relevant: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    split: str = "held-out"
+    no_answer: bool = False
+
+    @property
+    def labelled(self) -> bool:
+        """Scored by the retrieval metrics: neither a distractor nor a proposal without an answer."""
+        return not (self.distractor or self.no_answer)
+
+    @property
+    def group(self) -> str:
+        return self.id[0]
+
+
+def expected_splits(raw: Sequence[dict[str, Any]]) -> dict[str, str]:
+    """The split the rule gives each proposal (the fixture's header): per group (the id's first letter) and
+    language, in id order, the originals (p) alternate tuning, held-out, ...; of every other group only the
+    first is tuning."""
+    members: dict[tuple[str, str], list[str]] = defaultdict(list)
+    for p in raw:
+        members[(p["id"][0], p.get("lang", ""))].append(p["id"])
+    out: dict[str, str] = {}
+    for (group, _), ids in members.items():
+        for i, pid in enumerate(sorted(ids)):
+            tuning = i % 2 == 0 if group == "p" else i == 0
+            out[pid] = "tuning" if tuning else "held-out"
+    return out
 
 
 def load_proposals(entities: dict[str, Any], path: Path = LABELS) -> list[Proposal]:
-    """The labelled proposals with ids resolved to IRIs of the right kind; an unknown id is an error."""
+    """The labelled proposals with ids resolved to IRIs of the right kind; an unknown id, or a split mark
+    that breaks the rule (expected_splits), is an error."""
     by_id: dict[tuple[str, str], str] = {}
     for iri, entity in entities.items():
         by_id[(entity.kind, iri.rsplit("/", 1)[1])] = iri
@@ -98,11 +148,16 @@ def load_proposals(entities: dict[str, Any], path: Path = LABELS) -> list[Propos
         return tuple(out)
 
     raw = yaml.safe_load(path.read_text(encoding="utf-8"))["proposals"]
+    splits = expected_splits(raw)
+    for p in raw:
+        if p.get("split") != splits[p["id"]]:
+            raise SystemExit(f"{path.name}: {p['id']}: split {p.get('split')!r}, the rule gives {splits[p['id']]!r}")
     return [
         Proposal(
             id=p["id"], lang=p.get("lang", ""), text=p["text"], distractor=bool(p.get("distractor")),
             relevant={s: resolve(p["id"], s, (p.get("relevant") or {}).get(s) or ()) for s in SECTIONS},
             not_relevant={s: resolve(p["id"], s, v or ()) for s, v in (p.get("not_relevant") or {}).items()},
+            split=p["split"], no_answer=bool(p.get("no_answer")),
         )
         for p in raw
     ]
@@ -111,14 +166,17 @@ def load_proposals(entities: dict[str, Any], path: Path = LABELS) -> list[Propos
 # --------------------------------------------------------------------------------------------- metrics
 
 
-def ranked_sections(result: Any) -> dict[str, list[str]]:
-    """A MatchResult as IRIs per evaluated section, best first."""
-    return {s: [h.iri for h in getattr(result, s)] for s in SECTIONS}
+def ranked_sections(result: Any) -> dict[str, list[str]]:  # noqa: ANN401 - a search.result.MatchResult
+    """A MatchResult as IRIs per evaluated section (and KEM categories), best first."""
+    out = {s: [h.iri for h in getattr(result, s)] for s in SECTIONS}
+    out["kem_categories"] = [h.iri for h in result.kem_categories]
+    return out
 
 
 def score_proposal(ranked: dict[str, list[str]], proposal: Proposal, graded: bool = False,
                    k: int = TOP) -> dict[str, dict[str, float]]:
-    """section -> {mrr, ndcg, recall} for the sections the proposal has relevant records for."""
+    """section -> {mrr, ndcg, recall, recall3, acc1} for the sections the proposal has relevant records for;
+    acc1: whether the first record is a relevant one (the rank-1 accuracy of a suggestion)."""
     out: dict[str, dict[str, float]] = {}
     for section in SECTIONS:
         relevant = proposal.relevant[section]
@@ -126,7 +184,8 @@ def score_proposal(ranked: dict[str, list[str]], proposal: Proposal, graded: boo
             continue
         got = ranked[section]
         out[section] = {"mrr": reciprocal_rank(got, relevant, k), "ndcg": ndcg_at(got, relevant, k, graded),
-                        "recall": recall_at(got, relevant, k), "recall3": recall_at(got, relevant, 3)}
+                        "recall": recall_at(got, relevant, k), "recall3": recall_at(got, relevant, 3),
+                        "acc1": float(bool(got) and got[0] in relevant)}
     return out
 
 
@@ -147,6 +206,40 @@ def distractor_hits(ranked: dict[str, list[str]], proposal: Proposal, k: int = D
     return [iri for section, iris in proposal.not_relevant.items() for iri in iris if iri in ranked.get(section, [])[:k]]
 
 
+def top_shares(rankings: dict[str, dict[str, list[str]]], section: str, k: int = HUB_TOP) -> list[tuple[str, float]]:
+    """Every record in the top k of `section` for some proposal, with the share of the proposals that have
+    it there, most frequent first (ties by IRI)."""
+    counts = Counter(iri for ranked in rankings.values() for iri in ranked[section][:k])
+    n = len(rankings) or 1
+    return sorted(((iri, c / n) for iri, c in counts.items()), key=lambda kv: (-kv[1], kv[0]))
+
+
+def max_top_share(rankings: dict[str, dict[str, list[str]]], sections: Sequence[str] = RANKED) -> float:
+    """The largest share of proposals any one record is in the top 3 for, over `sections`."""
+    return max((top_shares(rankings, s)[0][1] for s in sections if top_shares(rankings, s)), default=0.0)
+
+
+def strength_rows(result: Any, proposal: Proposal) -> list[tuple[str, float | None, str, bool, bool]]:  # noqa: ANN401
+    """(section, strength score, label, relevant, best of its section) of every hit of the labelled sections."""
+    rows = []
+    for s in RANKED:
+        hits = getattr(result, s)
+        best = max((h.strength_score for h in hits if h.strength_score is not None), default=None)
+        rows += [(s, h.strength_score, h.strength, h.iri in proposal.relevant[s], h.strength_score == best)
+                 for h in hits]
+    return rows
+
+
+def label_precision(rows: Sequence[tuple[Any, ...]]) -> dict[str, tuple[int, int]]:
+    """label -> (hits, relevant hits), from rows (section, score, label, relevant, ...)."""
+    out = {label: (0, 0) for label in ("strong", "fair", "weak")}
+    for row in rows:
+        label, relevant = row[2], row[3]
+        n, r = out[label]
+        out[label] = (n + 1, r + relevant)
+    return out
+
+
 # ------------------------------------------------------------------------------------------ the search
 
 
@@ -159,11 +252,24 @@ class Engine:
     concepts: Any
     members: dict[str, Any]
     build_s: float
+    _explainer: Any = None
 
-    def matcher(self, weights: dict[str, float]) -> Any:
+    def matcher(self, weights: dict[str, float], hubness_weight: float | None = None, index: Any = None) -> Any:  # noqa: ANN401
+        """A Matcher with these fusion weights (and, when given, this hubness weight, else the default one;
+        this index, else the engine's). Every Matcher shares one Explainer: it caches each entity's
+        concepts, which do not depend on the weights."""
         from search.match import Matcher
+        from search.strength import StrengthThresholds
 
-        return Matcher(self.index, self.embedder, self.concepts, self.members, dict(weights))
+        defaults = Settings()
+        matcher = Matcher(self.index if index is None else index, self.embedder, self.concepts, self.members,
+                          {"dense": weights["dense"], "lexical": weights["lexical"]},
+                          hubness_weight=defaults.hubness_weight if hubness_weight is None else hubness_weight,
+                          strength=StrengthThresholds(defaults.strong_threshold, defaults.fair_threshold))
+        if self._explainer is None:
+            self._explainer = matcher.explainer
+        matcher.explainer = self._explainer
+        return matcher
 
 
 def ensure_model(path: str) -> str:
@@ -172,7 +278,7 @@ def ensure_model(path: str) -> str:
     return str(ensure_model_folder(Path(path)))
 
 
-def build_engine(settings: Settings | None = None, store: Any = None) -> Engine:
+def build_engine(settings: Settings | None = None, store: Any = None) -> Engine:  # noqa: ANN401
     """The default graph in memory, the search index built in memory (not saved) from it."""
     from kg.build import build
     from kg.store import MemoryStore
@@ -192,67 +298,102 @@ def build_engine(settings: Settings | None = None, store: Any = None) -> Engine:
     return Engine(index, embedder, concept_matcher(store), programme_members(store), build_s)
 
 
-def evaluate(engine: Engine, proposals: list[Proposal], configs: dict[str, dict[str, float]],
-             graded: bool = False) -> dict[str, Any]:
-    """Per configuration: per-proposal scores, the aggregate table, distractor hits, raw rankings and diagnostics.
+def leave_one_out(index: Any, proposals: Sequence[Proposal]) -> dict[str, Any]:  # noqa: ANN401
+    """For each proposal that is one of the index's reference proposals: the index with penalties computed
+    from the other reference proposals (search.hubness)."""
+    import numpy as np
 
-    The Matchers share one Explainer (it only caches each entity's concepts, independent of the weights),
-    so the entity fingerprints are computed once instead of once per configuration."""
-    out: dict[str, Any] = {}
-    explainer = None
-    for name, weights in configs.items():
-        matcher = engine.matcher(weights)
-        if explainer is None:
-            explainer = matcher.explainer
-        matcher.explainer = explainer
-        per_proposal: dict[str, dict[str, dict[str, float]]] = {}
-        rankings: dict[str, dict[str, list[str]]] = {}
-        distractors: dict[str, list[str]] = {}
-        top_cosine: dict[str, float | None] = {}
-        empty: Counter[str] = Counter()
-        shared: Counter[str] = Counter()
-        hits = unexplained = 0
-        started = time.perf_counter()
-        for proposal in proposals:
-            result = matcher.match(proposal.text, top=TOP)
-            ranked = ranked_sections(result)
-            ranked["kem_categories"] = [h.iri for h in result.kem_categories]
-            rankings[proposal.id] = ranked
-            for section, iris in ranked.items():
-                if not iris:
-                    empty[section] += 1
-            cosines = []
-            for section in ("questions", "programmes", "missions", "kem_categories"):
-                for hit in getattr(result, section):
-                    hits += 1
-                    unexplained += not hit.explanation.shared_concepts
-                    shared.update({c.label for c in hit.explanation.shared_concepts})
-                    if hit.explanation.dense_score is not None and section in ("questions", "programmes"):
-                        cosines.append(hit.explanation.dense_score)
-            top_cosine[proposal.id] = max(cosines) if cosines else None
-            if proposal.distractor:
-                distractors[proposal.id] = distractor_hits(ranked, proposal)
-            else:
-                per_proposal[proposal.id] = score_proposal(ranked, proposal, graded)
-        out[name] = {
-            "weights": weights, "seconds": time.perf_counter() - started, "per_proposal": per_proposal,
-            "table": aggregate(per_proposal), "distractor_hits": distractors,
-            "distractor_total": sum(len(v) for v in distractors.values()),
-            "distractor_possible": sum(min(DISTRACTOR_TOP, len(v)) for p in proposals if p.distractor
-                                       for v in p.not_relevant.values()),
-            "empty_sections": dict(empty), "explained_hits": hits, "hits_without_shared_concepts": unexplained,
-            "shared_concepts": shared.most_common(), "top_dense_cosine": top_cosine, "rankings": rankings,
-        }
+    from search.hubness import NEAREST, REFERENCE_FILE, hub_penalties
+
+    ids = [p["id"] for p in yaml.safe_load(REFERENCE_FILE.read_text(encoding="utf-8"))["proposals"]]
+    vectors = index.reference_vectors
+    if vectors is None or len(vectors) != len(ids):
+        return {}
+    out = {}
+    for p in proposals:
+        if p.id in ids:
+            rest = np.delete(vectors, ids.index(p.id), axis=0)
+            out[p.id] = replace(index, hub_penalty=hub_penalties(index.doc_vectors, rest, NEAREST))
     return out
 
 
-def hubs(rankings: dict[str, dict[str, list[str]]], section: str, k: int = 3, most: int = 3) -> list[tuple[str, int]]:
-    """The records that appear in the top k of `section` for the most proposals."""
-    return Counter(iri for ranked in rankings.values() for iri in ranked[section][:k]).most_common(most)
+def legacy_suggest(matcher: Any, text: str, facet: str, top: int = TOP) -> list[str]:  # noqa: ANN401
+    """The cluster/theme suggestion before issue 16, for the `before` row: the best ten hits of the fused
+    ranking each split their fused score over their links, a direct hit on the cluster's text counts
+    double, and a cluster the proposal names gets the top score."""
+    from search.index import lexical_terms
+    from search.match import VOTERS, match_passages
+    from search.readers import read_text_input
+    from search.text import detect_language
+
+    text = read_text_input(text)
+    vectors = matcher.encode_passages(match_passages(text))
+    fused = matcher.fuse(matcher.rank_dense(vectors, None), matcher.rank_lexical(lexical_terms(text), None))
+    entities = matcher.index.entities
+    votes: dict[str, float] = defaultdict(float)
+    for iri in [iri for iri in fused if entities[iri].kind in VOTERS][:10]:
+        values = entities[iri].facets.get(facet, ())
+        for value in values:
+            votes[value] += fused[iri] / len(values)
+    for iri, score in fused.items():
+        if entities[iri].kind == facet:
+            votes[iri] += 2 * score
+    top_score = max(fused.values(), default=0.0)
+    for concept in matcher.explainer.fingerprint(text, detect_language(text)):
+        if concept.iri in entities and entities[concept.iri].kind == facet:
+            votes[concept.iri] += top_score
+    return [iri for iri, _ in sorted(votes.items(), key=lambda kv: -kv[1])[:top]]
+
+
+def evaluate(engine: Engine, proposals: list[Proposal], configs: dict[str, dict[str, float]],
+             graded: bool = False) -> dict[str, Any]:
+    """Per configuration and split: per-proposal scores, the aggregate table, distractor hits, rankings,
+    strength rows and no_strong_match flags."""
+    loo = leave_one_out(engine.index, proposals)
+    out: dict[str, Any] = {}
+    for name, weights in configs.items():
+        shipped = engine.matcher(weights, weights["hubness"])
+        started = time.perf_counter()
+        res: dict[str, Any] = {split: {"per_proposal": {}, "rankings": {}, "distractors": {}, "strength": [],
+                                       "no_strong": {}, "top_cosine": {}} for split in SPLITS}
+        for proposal in proposals:
+            matcher = engine.matcher(weights, weights["hubness"], loo[proposal.id]) if proposal.id in loo else shipped
+            result = matcher.match(proposal.text, top=TOP)
+            ranked = ranked_sections(result)
+            if name == BEFORE:
+                ranked["clusters"] = legacy_suggest(matcher, proposal.text, "cluster")
+                ranked["themes"] = legacy_suggest(matcher, proposal.text, "theme")
+            part = res[proposal.split]
+            part["rankings"][proposal.id] = ranked
+            part["strength"] += [(proposal.id, *row) for row in strength_rows(result, proposal)]
+            part["no_strong"][proposal.id] = result.no_strong_match
+            cosines = [h.explanation.dense_score for s in RANKED for h in getattr(result, s)
+                       if h.explanation.dense_score is not None]
+            part["top_cosine"][proposal.id] = max(cosines, default=None)
+            if proposal.distractor:
+                part["distractors"][proposal.id] = distractor_hits(ranked, proposal)
+            if proposal.labelled:
+                part["per_proposal"][proposal.id] = score_proposal(ranked, proposal, graded)
+        for split in SPLITS:
+            res[split]["table"] = aggregate(res[split]["per_proposal"])
+            res[split]["distractor_total"] = sum(len(v) for v in res[split]["distractors"].values())
+        out[name] = {"weights": weights, "seconds": time.perf_counter() - started, **res}
+    return out
 
 
 def winner(results: dict[str, Any]) -> str:
-    return max(results, key=lambda name: (results[name]["table"]["macro"]["ndcg"], -list(results).index(name)))
+    """The configuration with the best macro nDCG@10 on the tuning part (ties: listed order)."""
+    return max(results, key=lambda name: (results[name]["tuning"]["table"]["macro"]["ndcg"], -list(results).index(name)))
+
+
+def default_config(configs: dict[str, dict[str, float]]) -> tuple[str, dict[str, dict[str, float]]]:
+    """The name of the configuration config.Settings ships (added when none of CONFIGS is it)."""
+    s = Settings()
+    shipped = {"dense": s.dense_weight, "lexical": s.lexical_weight, "hubness": s.hubness_weight}
+    name = next((n for n, w in configs.items() if w == shipped), None)
+    if name is None:
+        name, configs = "default", {**configs, "default": shipped}
+    return name, configs
 
 
 # ------------------------------------------------------------------------------------------- reporting
@@ -262,17 +403,22 @@ def short(iri: str) -> str:
     return "/".join(iri.rsplit("/", 2)[1:])
 
 
-def print_report(results: dict[str, Any], proposals: list[Proposal], engine: Engine, graded: bool,
-                 default: str, verbose: bool) -> None:
-    labelled = [p for p in proposals if not p.distractor]
-    print(f"# Search quality on {LABELS.relative_to(REPO_ROOT)}")
-    print(f"{len(labelled)} proposals ({Counter(p.lang for p in labelled)}), {len(proposals) - len(labelled)} distractors; "
-          f"index {len(engine.index.documents)} documents / {len(engine.index.entities)} entities, built once in "
-          f"{engine.build_s:.1f} s; match(top={TOP}); relevance {'GRADED (n..1 by list order)' if graded else 'BINARY'}")
-    counts = {s: sum(1 for p in labelled if p.relevant[s]) for s in SECTIONS}
-    print("proposals with labels per section: " + ", ".join(f"{s} {n}" for s, n in counts.items()))
-    print()
-    header = f"{'config':<12} {'weights d/l':>11} | " + " | ".join(f"{s:^20}" for s in (*SECTIONS, "macro"))
+def calibration(rows: Sequence[tuple[Any, ...]]) -> dict[str, float | None]:
+    """The strength thresholds the tuning hits give (search.strength.calibrate)."""
+    from search.strength import FAIR_PRECISION, STRONG_PRECISION, calibrate
+
+    scored = [(row[2], row[4]) for row in rows if row[2] is not None]
+    return {"strong": calibrate(scored, STRONG_PRECISION), "fair": calibrate(scored, FAIR_PRECISION)}
+
+
+def best_precision(rows: Sequence[tuple[Any, ...]], fair: float) -> tuple[int, int]:
+    """(hits, relevant hits) among the best hits of their section scoring at least `fair`."""
+    chosen = [row[4] for row in rows if row[5] and row[2] is not None and row[2] >= fair]
+    return len(chosen), sum(chosen)
+
+
+def print_table(results: dict[str, Any], split: str) -> None:
+    header = f"{'config':<12} {'d/l/hub':>11} | " + " | ".join(f"{s:^20}" for s in (*SECTIONS, "macro"))
     sub = f"{'':<12} {'':>11} | " + " | ".join(f"{'MRR':>6} {'nDCG':>6} {'R@10':>6}" for _ in (*SECTIONS, "macro"))
     print(header)
     print(sub)
@@ -281,62 +427,103 @@ def print_report(results: dict[str, Any], proposals: list[Proposal], engine: Eng
         w = res["weights"]
         cells = []
         for s in (*SECTIONS, "macro"):
-            row = res["table"].get(s)
+            row = res[split]["table"].get(s)
             cells.append(f"{row['mrr']:6.3f} {row['ndcg']:6.3f} {row['recall']:6.3f}" if row else f"{'-':>20}")
-        print(f"{name:<12} {w['dense']:>5g}/{w['lexical']:<5g} | " + " | ".join(cells))
-    print()
-    print("recall@3 per section (clusters and themes have only 8 and 9 records, so their recall@10 is ~1 by construction)")
-    print(f"{'config':<12} " + " ".join(f"{s:>10}" for s in (*SECTIONS, "macro")))
-    for name, res in results.items():
-        print(f"{name:<12} " + " ".join(f"{res['table'][s]['recall3']:>10.3f}" for s in (*SECTIONS, "macro")))
-    print()
-    print(f"Distractors: not_relevant records in the top {DISTRACTOR_TOP} of their section (lower is better)")
-    names = list(results)
-    print(f"{'distractor':<28} " + " ".join(f"{n:>12}" for n in names))
-    for p in proposals:
-        if p.distractor:
-            print(f"{p.id:<28} " + " ".join(f"{len(results[n]['distractor_hits'][p.id]):>12}" for n in names))
-    print(f"{'total (of possible)':<28} " + " ".join(
-        f"{str(results[n]['distractor_total']) + ' / ' + str(results[n]['distractor_possible']):>12}" for n in names))
-    print()
+        print(f"{name:<12} {w['dense']:>3g}/{w['lexical']:<4g}/{w['hubness']:<3g} | " + " | ".join(cells))
+
+
+def print_report(results: dict[str, Any], proposals: list[Proposal], engine: Engine, graded: bool,
+                 default: str, verbose: bool) -> None:
+    from search.strength import FAIR_PRECISION, STRONG_PRECISION
+
+    settings = Settings()
+    print(f"# Search quality on {LABELS.relative_to(REPO_ROOT)}")
+    print(f"index {len(engine.index.documents)} documents / {len(engine.index.entities)} entities, "
+          f"{len(engine.index.reference_vectors)} reference proposals, built once in {engine.build_s:.1f} s; "
+          f"match(top={TOP}); relevance {'GRADED (n..1 by list order)' if graded else 'BINARY'}")
+    for split in SPLITS:
+        part = [p for p in proposals if p.split == split]
+        groups = Counter({"p": "original", "x": "cross-domain", "n": "no answer", "d": "distractor"}[p.group]
+                         for p in part)
+        labelled = [p for p in part if p.labelled]
+        print(f"{split}: {len(part)} proposals ({', '.join(f'{g} {n}' for g, n in groups.items())}; "
+              f"{', '.join(f'{lang} {n}' for lang, n in sorted(Counter(p.lang for p in part).items()))}); "
+              f"labelled per section: " + ", ".join(f"{s} {sum(1 for p in labelled if p.relevant[s])}" for s in SECTIONS))
+    print("(tuning proposals are matched with hubness penalties computed without themselves: leave one out)")
+    for split in SPLITS:
+        print()
+        print(f"## {split.upper()}: MRR / nDCG@10 / recall@10 per section (consortia = programmes and projects)")
+        print_table(results, split)
+        print()
+        print(f"{'config':<12} " + " ".join(f"{h:>14}" for h in ("clusters acc@1", "clusters R@3", "themes acc@1",
+                                                                  "themes R@3", "distractor hits", "max top-3 share")))
+        for name, res in results.items():
+            t = res[split]["table"]
+            possible = sum(min(DISTRACTOR_TOP, len(v)) for p in proposals if p.distractor and p.split == split
+                           for v in p.not_relevant.values())
+            print(f"{name:<12} " + " ".join(f"{v:>14}" for v in (
+                f"{t['clusters']['acc1']:.3f}", f"{t['clusters']['recall3']:.3f}", f"{t['themes']['acc1']:.3f}",
+                f"{t['themes']['recall3']:.3f}", f"{res[split]['distractor_total']} / {possible}",
+                f"{max_top_share(res[split]['rankings']):.2f}")))
     best = winner(results)
-    macro = results[best]["table"]["macro"]
-    print(f"Winner by macro nDCG@10: {best} (weights {results[best]['weights']}), macro nDCG@10 {macro['ndcg']:.3f}, "
-          f"MRR {macro['mrr']:.3f}, recall@10 {macro['recall']:.3f}")
+    macro = results[best]["tuning"]["table"]["macro"]
     print()
+    print(f"Winner by macro nDCG@10 on the TUNING part: {best} (weights {results[best]['weights']}), nDCG@10 "
+          f"{macro['ndcg']:.3f}, MRR {macro['mrr']:.3f}, recall@10 {macro['recall']:.3f}. Shipped default "
+          f"(config.Settings): {default}" + ("" if best == default else "  <-- NOT the winner"))
+    for split in SPLITS:
+        n = len(results[default][split]["rankings"])
+        print()
+        print(f"## Hubness, {split}: records in the top {HUB_TOP} of their section for the most of the {n} proposals "
+              f"(goal: none above {HUB_GOAL:.0%})")
+        for section in HUB_SECTIONS:
+            for name in (BEFORE, default):
+                top = ", ".join(f"{short(iri)} {share:.0%}" for iri, share in top_shares(results[name][split]["rankings"],
+                                                                                         section)[:3])
+                print(f"  {section:<15} {name:<8} {top}")
+        print("  (KEM categories, clusters and themes have 5, 8 and 9 records, so some are in most tops 3; the goal is "
+              "for questions, consortia and missions)")
     res = results[default]
-    print(f"Diagnostics ({default}):")
-    empty = res["empty_sections"]
-    print("  empty sections (of {} proposals): {}".format(
-        len(proposals), ", ".join(f"{s} {n}" for s, n in empty.items()) or "none"))
-    hits = res["explained_hits"]
-    common = ", ".join(f"{label} {n / hits:.0%}" for label, n in res["shared_concepts"][:6])
-    print(f"  explanations: {res['hits_without_shared_concepts'] / hits:.0%} of {hits} hits name no shared concept; "
-          f"most frequent shared concepts (share of hits): {common or 'none'}")
-    n = len(proposals)
-    for section in SECTIONS:
-        top = ", ".join(f"{short(iri)} {count}/{n}" for iri, count in hubs(res["rankings"], section))
-        print(f"  most frequent in the top 3 of {section}: {top}")
-    real = [v for k, v in res["top_dense_cosine"].items() if v is not None and k in {p.id for p in labelled}]
-    fake = {k: v for k, v in res["top_dense_cosine"].items() if v is not None and k not in {p.id for p in labelled}}
-    if real and fake:
-        print(f"  best dense cosine among question/programme hits: proposals median {statistics.median(real):.3f} "
-              f"(min {min(real):.3f}); distractors " + ", ".join(f"{k.split('-')[0]} {v:.3f}" for k, v in fake.items()))
-    misses = []
-    for p in labelled:
-        for s in SECTIONS:
-            if p.relevant[s] and not set(p.relevant[s]) & set(res["rankings"][p.id][s]):
-                misses.append(f"{p.id.split('-')[0]}:{s}")
-    print(f"  proposal/section pairs with no relevant record in the top {TOP}: {len(misses)}"
-          + (f" ({', '.join(misses)})" if misses else ""))
+    print()
+    print(f"## Strength labels ({default}; hits: the top {TOP} of questions, consortia and missions)")
+    calibrated = calibration(res["tuning"]["strength"])
+    print(f"Calibrated on the tuning part: strong from {calibrated['strong']} (precision >= {STRONG_PRECISION:.0%}), "
+          f"fair from {calibrated['fair']} (precision >= {FAIR_PRECISION:.0%}); in use (config.Settings): strong "
+          f"{settings.strong_threshold}, fair {settings.fair_threshold}"
+          + ("" if (calibrated["strong"], calibrated["fair"]) == (settings.strong_threshold, settings.fair_threshold)
+             else "  <-- differs: update MK_STRONG_THRESHOLD / MK_FAIR_THRESHOLD in config.py"))
+    n, r = best_precision(res["tuning"]["strength"], settings.fair_threshold)
+    print(f"The best hit of a section at or above fair, on the tuning part: precision {r / max(n, 1):.2f} ({r}/{n}); "
+          f"it counts strong when this reaches {STRONG_PRECISION:.0%}")
+    for split in SPLITS:
+        counts = label_precision([row[1:] for row in res[split]["strength"]])
+        by_id = {p.id: p for p in proposals if p.split == split}
+        print(f"  {split:<8} precision per label: " + ", ".join(
+            f"{label} {r / n:.2f} ({r}/{n})" if n else f"{label} - (0)" for label, (n, r) in counts.items()))
+        flagged = res[split]["no_strong"]
+        for what, test in (("labelled", lambda p: p.labelled), ("no answer", lambda p: p.no_answer),
+                           ("distractors", lambda p: p.distractor)):
+            ids = [pid for pid in flagged if test(by_id[pid])]
+            print(f"           no_strong_match for {what}: {sum(flagged[pid] for pid in ids)} of {len(ids)}")
+        real = [v for pid, v in res[split]["top_cosine"].items() if v is not None and by_id[pid].labelled]
+        other = [v for pid, v in res[split]["top_cosine"].items() if v is not None and not by_id[pid].labelled]
+        if real and other:
+            print(f"           best plain cosine of a hit: labelled median {statistics.median(real):.3f}, others median "
+                  f"{statistics.median(other):.3f} (plain cosines do not tell them apart)")
+    print()
+    print(f"Diagnostics ({default}): proposal/section pairs with no relevant record in the top {TOP}:")
+    for split in SPLITS:
+        misses = [f"{pid.split('-')[0]}:{s}" for pid, scores in res[split]["per_proposal"].items()
+                  for s in SECTIONS if s in scores and scores[s]["recall"] == 0]
+        print(f"  {split}: {len(misses)}" + (f" ({', '.join(misses)})" if misses else ""))
     if verbose:
         print()
         for p in proposals:
-            print(f"{p.id}{' (distractor)' if p.distractor else ''}")
+            ranked = res[p.split]["rankings"][p.id]
+            print(f"{p.id} [{p.split}]{' (distractor)' if p.distractor else ''}{' (no answer)' if p.no_answer else ''}")
             for s in SECTIONS:
-                got = res["rankings"][p.id][s][:5]
                 marks = ["*" + short(i) if i in p.relevant[s] else ("!" + short(i) if i in p.not_relevant.get(s, ()) else
-                                                                      short(i)) for i in got]
+                                                                    short(i)) for i in ranked[s][:5]]
                 print(f"  {s:<10} {' '.join(marks)}")
         print("  (* relevant, ! not_relevant)")
 
@@ -345,6 +532,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--graded", action="store_true", help="graded nDCG by list order instead of binary relevance")
     parser.add_argument("--threads", type=int, default=2, help="torch threads (default 2)")
+    parser.add_argument("--out", type=Path, default=OUT, help="also write the report here (default bench/results/...)")
     parser.add_argument("--json", type=Path, metavar="FILE", help="also write the raw numbers as JSON")
     parser.add_argument("--verbose", action="store_true", help="print the top 5 per section of every proposal (default config)")
     return parser.parse_args(argv)
@@ -358,23 +546,22 @@ def main(argv: list[str] | None = None) -> int:
     started = time.perf_counter()
     engine = build_engine()
     proposals = load_proposals(engine.index.entities)
-    defaults = Settings()
-    configs = dict(CONFIGS)
-    default = next((n for n, w in configs.items()
-                    if w == {"dense": defaults.dense_weight, "lexical": defaults.lexical_weight}), None)
-    if default is None:
-        default = "default"
-        configs[default] = {"dense": defaults.dense_weight, "lexical": defaults.lexical_weight}
+    default, configs = default_config(dict(CONFIGS))
     results = evaluate(engine, proposals, configs, graded=args.graded)
-    print_report(results, proposals, engine, args.graded, default, args.verbose)
-    print(f"\n(total {time.perf_counter() - started:.1f} s, torch threads {args.threads}, default config: {default})")
+    buffer = io.StringIO()
+    with redirect_stdout(buffer):
+        print_report(results, proposals, engine, args.graded, default, args.verbose)
+        print(f"\n(total {time.perf_counter() - started:.1f} s, torch threads {args.threads}, default config: {default})")
+    print(buffer.getvalue(), end="")
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(buffer.getvalue(), encoding="utf-8")
     if args.json:
         doc = {"labels": str(LABELS.relative_to(REPO_ROOT)), "graded": args.graded, "top": TOP,
-               "distractor_top": DISTRACTOR_TOP, "default": default, "winner": winner(results),
+               "default": default, "winner": winner(results),
                "index": {"documents": len(engine.index.documents), "entities": len(engine.index.entities),
                          "build_s": engine.build_s},
                "configs": results}
-        args.json.write_text(json.dumps(doc, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+        args.json.write_text(json.dumps(doc, indent=2, ensure_ascii=False, default=str) + "\n", encoding="utf-8")
     return 0
 
 

@@ -4,8 +4,11 @@ the configuration (config) and hands search plain values."""
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -98,13 +101,35 @@ def _index(settings: Settings, store: Store | None = None, *, audience: str = IN
 
 
 def _matcher(settings: Settings) -> Matcher:
-    """search.service.open_matcher over the configured store, as configured. torch and FAISS get one
-    thread: a match encodes a few passages in batches of 4, too little work to share out (two threads
-    took 2-20 times as long per match on a busy two-core machine, waiting on each other)."""
-    set_threads(1)
-    return open_matcher(configured_store(settings), model=settings.model, index_path=settings.index_path,
-                        hnsw_threshold=settings.hnsw_threshold, dense_weight=settings.dense_weight,
-                        lexical_weight=settings.lexical_weight, progress=sys.stderr.isatty())
+    """search.service.open_matcher over the configured store, as configured, with its model loaded (every
+    command that opens one encodes text), under _loading. torch and FAISS get one thread: a match
+    encodes a few passages in batches of 4, too little work to share out (two threads took 2-20 times
+    as long per match on a busy two-core machine, waiting on each other)."""
+    with _loading():
+        set_threads(1)
+        matcher = open_matcher(configured_store(settings), model=settings.model, index_path=settings.index_path,
+                               hnsw_threshold=settings.hnsw_threshold, dense_weight=settings.dense_weight,
+                               lexical_weight=settings.lexical_weight, progress=sys.stderr.isatty(),
+                               hubness_weight=settings.hubness_weight, strong_threshold=settings.strong_threshold,
+                               fair_threshold=settings.fair_threshold)
+        matcher.embedder.load()
+    return matcher
+
+
+@contextmanager
+def _loading() -> Iterator[None]:
+    """Python's cyclic garbage collector off while torch, transformers, spaCy, the model and the index
+    load, then back as it was, with everything loaded frozen out of its sight (gc.freeze). Loading
+    creates millions of objects that live until the command ends, and the collector went over them
+    again and again as they came: about 2 s of a 9 s `match` (docs/search.md)."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.freeze()
+        if enabled:
+            gc.enable()
 
 
 def _build(args: argparse.Namespace, settings: Settings) -> int:

@@ -1,6 +1,7 @@
-"""The persisted search index: documents, their vectors and BM25 terms, and a manifest saying
-which model and corpus they were built from. Rebuilt when either changes; swapped in atomically
-(kg.publish)."""
+"""The persisted search index: documents, their vectors and BM25 terms, each document's hubness
+penalty (search.hubness) with the reference proposals' vectors it was computed from, and a manifest
+saying which model, corpus and reference proposals they were built from. Rebuilt when any of them
+changes; swapped in atomically (kg.publish)."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from kg.publish import PublishFailed, publish_version
 from kg.store import GraphView
 from search.documents import Document, Entity, corpus_hash, load_entities, to_documents
 from search.embedder import Embedder
+from search.hubness import NEAREST, hub_penalties, load_reference, proposal_vectors, reference_hash
 from search.lexical_index import LexicalIndex, LexicalIndexUnavailable
 from search.text import analyse
 from search.vector_index import IndexUnavailable, VectorIndex
@@ -37,7 +39,8 @@ class IndexStale(KgError):
     model, and the caller asked not to rebuild it now."""
 
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: hubness penalties and reference vectors
+KNOWN_FORMATS = (1, 2)  # versions whose document vectors are reused by a rebuild
 
 
 def lexical_terms(text: str) -> list[str]:
@@ -53,6 +56,14 @@ class SearchIndex:
     vectors: VectorIndex
     lexical: LexicalIndex
     manifest: dict[str, object]
+    hub_penalty: np.ndarray | None = None  # row i is document i's hubness penalty; None: no correction
+    reference_vectors: np.ndarray | None = None  # the reference proposals' vectors the penalties come from
+
+    def penalties(self) -> np.ndarray:
+        """Each document's hubness penalty (zeros for an index built without them)."""
+        if self.hub_penalty is None or len(self.hub_penalty) != len(self.documents):
+            return np.zeros(len(self.documents), dtype=np.float32)
+        return self.hub_penalty
 
     def save(self, folder: Path) -> None:
         """Write a new version of `folder` and swap it in (kg.publish): readers never see a
@@ -69,6 +80,10 @@ class SearchIndex:
         self.vectors.save(fresh / "vectors")
         np.save(fresh / "doc_vectors.npy", self.doc_vectors)
         self.lexical.save(fresh / "lexical")
+        if self.hub_penalty is not None:
+            np.save(fresh / "hub_penalty.npy", self.hub_penalty)
+        if self.reference_vectors is not None:
+            np.save(fresh / "reference_vectors.npy", self.reference_vectors)
         payload = {"entities": [asdict(e) for e in self.entities.values()],
                    "documents": [asdict(d) for d in self.documents]}
         (fresh / "documents.json").write_text(json.dumps(payload, ensure_ascii=False), encoding="utf-8")
@@ -81,8 +96,10 @@ class SearchIndex:
         entities = {e["iri"]: Entity(**{**e, "facets": {k: tuple(v) for k, v in e["facets"].items()}})
                     for e in payload["entities"]}
         documents = [Document(**d) for d in payload["documents"]]
+        optional = {name: np.load(folder / f"{name}.npy") if (folder / f"{name}.npy").is_file() else None
+                    for name in ("hub_penalty", "reference_vectors")}
         return cls(entities, documents, np.load(folder / "doc_vectors.npy"), VectorIndex.load(folder / "vectors"),
-                   LexicalIndex.load(folder / "lexical"), manifest)
+                   LexicalIndex.load(folder / "lexical"), manifest, **optional)
 
 
 def read_manifest(folder: Path) -> dict[str, object] | None:
@@ -96,9 +113,11 @@ ENCODE_SLICE = 2048  # texts per encode call: large enough for the model's own l
 
 
 def build_index(entities: list[Entity], embedder: Embedder, *, hnsw_threshold: int, batch_size: int = 32,
-                progress: bool = False, known: dict[str, np.ndarray] | None = None) -> SearchIndex:
+                progress: bool = False, known: dict[str, np.ndarray] | None = None,
+                reference: list[str] | None = None, reference_vectors: np.ndarray | None = None) -> SearchIndex:
     """Embed every document; texts in `known` (same model, from an index built before) are not
-    encoded again."""
+    encoded again. `reference`: the reference proposals of the hubness penalties (default: those of
+    search/hubness_reference.yaml; [] for none), encoded unless their `reference_vectors` are given."""
     documents = to_documents(entities)
     if not documents:
         raise EmptyCorpus("the graph holds no questions, programmes or other texts to search; "
@@ -114,11 +133,18 @@ def build_index(entities: list[Entity], embedder: Embedder, *, hnsw_threshold: i
     vectors = (np.vstack([fresh[t] if t in fresh else known[t] for t in texts]).astype(np.float32)
                if texts else np.zeros((0, embedder.dimension), dtype=np.float32))
     lexical = LexicalIndex.build([lexical_terms(t) for t in texts])
+    reference = load_reference() if reference is None else reference
+    if reference_vectors is None or len(reference_vectors) != len(reference):
+        reference_vectors = (proposal_vectors(embedder, reference) if reference
+                             else np.zeros((0, embedder.dimension), dtype=np.float32))
     manifest = {"format": FORMAT_VERSION, "model": embedder.name, "dimension": embedder.dimension,
                 "corpus_hash": corpus_hash(documents, embedder.name, entities), "documents": len(documents),
-                "entities": len(entities), "built_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
+                "entities": len(entities), "built_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+                "hubness": {"reference": len(reference), "nearest": NEAREST,
+                            "reference_hash": reference_hash(reference)}}
     return SearchIndex({e.iri: e for e in entities}, documents, vectors,
-                       VectorIndex.build(vectors, hnsw_threshold=hnsw_threshold), lexical, manifest)
+                       VectorIndex.build(vectors, hnsw_threshold=hnsw_threshold), lexical, manifest,
+                       hub_penalties(vectors, reference_vectors), reference_vectors.astype(np.float32))
 
 
 def ensure_index(store: GraphView, embedder: Embedder, folder: Path, *, hnsw_threshold: int, force: bool = False,
@@ -128,8 +154,10 @@ def ensure_index(store: GraphView, embedder: Embedder, folder: Path, *, hnsw_thr
     index and whether it was rebuilt. Checking the manifest does not load the model."""
     entities = load_entities(store)
     wanted = corpus_hash(to_documents(entities), embedder.name, entities)
+    reference = load_reference()
     manifest = read_manifest(folder)
-    if not force and manifest and manifest.get("corpus_hash") == wanted and manifest.get("format") == FORMAT_VERSION:
+    if not force and manifest and manifest.get("corpus_hash") == wanted and manifest.get("format") == FORMAT_VERSION \
+            and _reference_of(manifest) == reference_hash(reference):
         try:
             return SearchIndex.load(folder), False
         except (IndexUnavailable, LexicalIndexUnavailable, OSError, ValueError, KeyError, TypeError):
@@ -137,7 +165,9 @@ def ensure_index(store: GraphView, embedder: Embedder, folder: Path, *, hnsw_thr
     if not rebuild:
         raise IndexStale(f"the search index in {folder} is missing, damaged or out of date")
     known = {} if force else known_vectors(folder.parent, embedder.name)
-    index = build_index(entities, embedder, hnsw_threshold=hnsw_threshold, progress=progress, known=known)
+    reuse = None if force else known_reference(folder.parent, embedder.name, reference_hash(reference))
+    index = build_index(entities, embedder, hnsw_threshold=hnsw_threshold, progress=progress, known=known,
+                        reference=reference, reference_vectors=reuse)
     index.save(folder)
     return index, True
 
@@ -151,7 +181,7 @@ def known_vectors(root: Path, model: str) -> dict[str, np.ndarray]:
         if not folder.is_symlink() and folder.name.rsplit("-", 1)[-1].isdigit():
             continue  # a version folder: read through its audience's link instead
         manifest = read_manifest(folder)
-        if not manifest or manifest.get("model") != model or manifest.get("format") != FORMAT_VERSION:
+        if not manifest or manifest.get("model") != model or manifest.get("format") not in KNOWN_FORMATS:
             continue
         try:
             payload = json.loads((folder / "documents.json").read_text(encoding="utf-8"))
@@ -162,3 +192,21 @@ def known_vectors(root: Path, model: str) -> dict[str, np.ndarray]:
             continue
         known.update({d["text"]: vectors[i] for i, d in enumerate(payload["documents"])})
     return known
+
+
+def _reference_of(manifest: dict[str, object]) -> object:
+    hubness = manifest.get("hubness")
+    return hubness.get("reference_hash") if isinstance(hubness, dict) else None
+
+
+def known_reference(root: Path, model: str, wanted: str) -> np.ndarray | None:
+    """The reference proposals' vectors of an index under `root` built with `model` from the same
+    reference proposals (hash `wanted`): they are not encoded again."""
+    for manifest_path in root.glob(f"*/{MANIFEST}"):
+        manifest = read_manifest(manifest_path.parent)
+        if manifest and manifest.get("model") == model and _reference_of(manifest) == wanted:
+            try:
+                return np.load(manifest_path.parent / "reference_vectors.npy")
+            except (OSError, ValueError):
+                continue
+    return None

@@ -1,10 +1,17 @@
-"""Matching a proposal to the graph: hybrid ranking per section, with an explanation for every hit."""
+"""Matching a proposal to the graph: hybrid ranking per section, with an explanation and a strength label
+for every hit.
+
+The dense ranking is hubness-corrected (search.hubness): a record ranks by its cosine to the proposal minus
+its mean cosine to typical proposals, so broad records no longer fill every answer. That corrected score
+also labels each hit strong, fair or weak (search.strength), and votes for the suggested clusters and
+themes."""
 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from functools import cached_property
 
 import numpy as np
 
@@ -13,21 +20,24 @@ from search.documents import Entity
 from search.embedder import Embedder
 from search.explain import Explainer
 from search.fusion import reciprocal_rank_fusion
+from search.hubness import MAX_PASSAGES, PASSAGE_BATCH, PASSAGE_MIN_WORDS, match_passages, mean_vector
 from search.index import SearchIndex, lexical_terms
 from search.readers import read_text_input
 from search.result import Concept, Funding, Hit, MatchResult, Member, Suggestion
-from search.text import detect_language, split_bounded_passages
+from search.strength import StrengthThresholds, no_strong_match
+from search.text import detect_language
+
+__all__ = ["CANDIDATES", "MAX_PASSAGES", "PASSAGE_BATCH", "PASSAGE_MIN_WORDS", "SECTIONS", "Evidence", "Filters",
+           "Matcher", "Ranking", "match_passages"]
 
 # "programmes" is the consortia section: programmes (MJPs and related) and projects, each with lead and partners
 SECTIONS = {"questions": ("question",), "programmes": ("programme", "project"), "missions": ("mission", "mmip"),
             "kem_categories": ("kem",)}
 VOTERS = ("question", "programme", "project", "mission", "mmip")  # the kinds of hit whose links suggest clusters, themes
+VOTING_HITS = 30  # the strongest hits (by corrected score) that vote for clusters and themes
+STRENGTH_SECTIONS = ("questions", "programmes", "missions")  # what no_strong_match looks at (KEM are methods)
 CANDIDATES = 300  # documents taken from each ranking before fusion
-MAX_PASSAGES = 64
-# Passages of at least a short sentence's length, encoded in small batches: less padding, so encoding
-# the passages costs about as much as encoding the whole text once (bench/bench_search.py).
-PASSAGE_MIN_WORDS = 30
-PASSAGE_BATCH = 4
+HUBNESS_WEIGHT = 1.0  # how much of a document's hubness penalty is subtracted (MK_HUBNESS_WEIGHT)
 
 
 @dataclass(frozen=True)
@@ -58,10 +68,12 @@ class Filters:
 
 @dataclass(frozen=True)
 class Ranking:
-    """Entities best first, each scored by its best document."""
+    """Entities best first, each scored by its best document. For the dense ranking `scores` are plain
+    cosines and `strength` the hubness-corrected ones the entities are ordered by."""
 
     iris: list[str]
     scores: dict[str, float]
+    strength: dict[str, float] = field(default_factory=dict)
 
     def rank(self, iri: str) -> int | None:
         """The 1-based position of `iri`, None when it is not ranked."""
@@ -80,23 +92,36 @@ class Evidence:
     fingerprint: list[Concept]
     dense: Ranking
     lexical: Ranking
-
-
-def match_passages(text: str) -> list[str]:
-    """The passages of a proposal that a match encodes and explains hits with."""
-    return split_bounded_passages(text, min_words=PASSAGE_MIN_WORDS, max_passages=MAX_PASSAGES)
+    query: np.ndarray | None = None  # the proposal's query vector (the mean of the passage vectors)
 
 
 class Matcher:
     def __init__(self, index: SearchIndex, embedder: Embedder, concepts: ConceptMatcher,
                  members: dict[str, tuple[Member, ...]], weights: dict[str, float], rrf_k: int = 60, *,
-                 funding: dict[str, Funding] | None = None) -> None:
+                 funding: dict[str, Funding] | None = None, hubness_weight: float = HUBNESS_WEIGHT,
+                 strength: StrengthThresholds | None = None) -> None:
         """`members`: the lead and partners of each consortium (programme or project) by IRI; `funding`:
-        the instrument, call and year of each project by IRI."""
+        the instrument, call and year of each project by IRI; `hubness_weight`: how much of each document's
+        hubness penalty the dense ranking subtracts (0: plain cosines); `strength`: the thresholds of the
+        strong / fair / weak labels."""
         self.index, self.embedder, self.weights, self.rrf_k = index, embedder, weights, rrf_k
         self.members = members
         self.funding = funding or {}
+        self.hubness_weight = hubness_weight
+        self.strength = strength or StrengthThresholds()
         self.explainer = Explainer(index, concepts)
+
+    @cached_property
+    def _rows(self) -> dict[str, list[int]]:
+        """The document rows of every entity."""
+        found: dict[str, list[int]] = defaultdict(list)
+        for i, doc in enumerate(self.index.documents):
+            found[doc.entity].append(i)
+        return found
+
+    @cached_property
+    def _penalties(self) -> np.ndarray:
+        return (self.hubness_weight * self.index.penalties()).astype(np.float32)
 
     def match(self, text: str, *, top: int = 10, filters: Filters | None = None) -> MatchResult:
         text = read_text_input(text)
@@ -109,13 +134,17 @@ class Matcher:
         lexical = self.rank_lexical(lexical_terms(text), allowed)
         fused = self.fuse(dense, lexical)
         fingerprint = [c for c in self.explainer.fingerprint(text, language) if self._counts(c.iri, filters)]
-        evidence = Evidence(passages, passage_vectors, fingerprint, dense, lexical)
+        evidence = Evidence(passages, passage_vectors, fingerprint, dense, lexical, mean_vector(passage_vectors))
         sections = {name: self.section(fused, kinds, top, evidence, filters) for name, kinds in SECTIONS.items()}
+        labels = [hit.strength for name in STRENGTH_SECTIONS for hit in sections[name]]
         return MatchResult(
             language=language, concepts=tuple(evidence.fingerprint), weights=dict(self.weights),
-            clusters=self.suggest(fused, "cluster", top, evidence.fingerprint),
-            themes=self.suggest(fused, "theme", top, evidence.fingerprint),
-            samples="include" if filters.include_samples else "exclude", **sections,
+            clusters=self.suggest(dense.strength, "cluster", top, evidence.fingerprint),
+            themes=self.suggest(dense.strength, "theme", top, evidence.fingerprint),
+            samples="include" if filters.include_samples else "exclude",
+            no_strong_match=no_strong_match(labels),
+            strength_thresholds={"strong": self.strength.strong, "fair": self.strength.fair},
+            hubness_weight=self.hubness_weight, **sections,
         )
 
     def _counts(self, iri: str, filters: Filters) -> bool:
@@ -134,11 +163,15 @@ class Matcher:
         return self.embedder.encode_queries(passages, batch_size=PASSAGE_BATCH)
 
     def rank_dense(self, passage_vectors: np.ndarray, allowed: np.ndarray | None) -> Ranking:
-        """Entities nearest to the mean of the passage vectors."""
-        query = passage_vectors.mean(axis=0)
-        query /= np.linalg.norm(query) or 1.0
-        scores, ids = self.index.vectors.search(query[None, :].astype(np.float32), CANDIDATES, allowed)
-        return _by_entity(self.index, ids[0], scores[0])
+        """Entities nearest to the mean of the passage vectors, by hubness-corrected similarity: the
+        CANDIDATES nearest documents by cosine, each less its (weighted) penalty; an entity by its best
+        document. `scores` keeps the plain cosine of that document."""
+        query = mean_vector(passage_vectors)
+        scores, ids = self.index.vectors.search(query[None, :], CANDIDATES, allowed)
+        found = ids[0] >= 0
+        corrected = scores[0].copy()
+        corrected[found] -= self._penalties[ids[0][found]]
+        return _by_entity(self.index, ids[0], scores[0], corrected)
 
     def rank_lexical(self, terms: list[str], allowed: np.ndarray | None) -> Ranking:
         """Entities by BM25 over `terms` (search.index.lexical_terms of the text)."""
@@ -150,12 +183,17 @@ class Matcher:
 
     def section(self, fused: dict[str, float], kinds: Sequence[str], top: int, evidence: Evidence,
                 filters: Filters | None = None) -> tuple[Hit, ...]:
-        """The best `top` fused hits of these kinds, each explained."""
+        """The best `top` fused hits of these kinds, each explained and labelled strong, fair or weak (the
+        section's best by strength counts strong from the fair threshold: search.strength)."""
         entities = self.index.entities
         chosen = [iri for iri in fused if entities[iri].kind in kinds][:top]
-        return tuple(self._hit(iri, fused[iri], evidence, filters or Filters()) for iri in chosen)
+        strengths = [None if s is None else round(s, 4) for s in (self.strength_of(iri, evidence) for iri in chosen)]
+        best = max((s for s in strengths if s is not None), default=None)  # labels are of the scores as shown
+        return tuple(self._hit(iri, fused[iri], evidence, filters or Filters(), strength, strength == best)
+                     for iri, strength in zip(chosen, strengths, strict=True))
 
-    def _hit(self, iri: str, score: float, evidence: Evidence, filters: Filters) -> Hit:
+    def _hit(self, iri: str, score: float, evidence: Evidence, filters: Filters, strength: float | None = None,
+             best: bool = False) -> Hit:
         entity = self.index.entities[iri]
         members = tuple(m for m in self.members.get(iri, ()) if filters.include_samples or not m.is_sample)
         explanation = self.explainer.explain(
@@ -165,42 +203,60 @@ class Matcher:
         return Hit(iri=iri, kind=entity.kind, label=entity.label, labels=dict(entity.labels), score=round(score, 6),
                    is_sample=entity.is_sample, explanation=explanation, members=members,
                    clusters=entity.facets.get("cluster", ()), themes=entity.facets.get("theme", ()),
-                   missions=entity.facets.get("mission", ()), funding=self.funding.get(iri))
+                   missions=entity.facets.get("mission", ()), funding=self.funding.get(iri),
+                   strength=self.strength.label(strength, best=best),
+                   strength_score=strength)
 
-    def suggest(self, fused: dict[str, float], facet: str, top: int,
+    def strength_of(self, iri: str, evidence: Evidence) -> float | None:
+        """The hubness-corrected similarity of the entity's best document to the proposal: from the dense
+        ranking where it holds the entity, else computed (a hit the lexical ranking alone brought in)."""
+        if iri in evidence.dense.strength:
+            return evidence.dense.strength[iri]
+        rows = self._rows.get(iri)
+        if not rows or evidence.query is None:
+            return None
+        return float((self.index.doc_vectors[rows] @ evidence.query - self._penalties[rows]).max())
+
+    def suggest(self, scores: Mapping[str, float], facet: str, top: int,
                 mentioned: Sequence[Concept]) -> tuple[Suggestion, ...]:
-        """Clusters (or themes) vote from three sources: the best ten hits, each splitting its fused
-        score over the clusters it is linked to (so broad records count less); a direct hit on the
-        cluster's own text, counted double; and the proposal naming the cluster, worth the top score.
-        Scores are shares of the total, so they sum to 1 over all candidates."""
+        """Clusters (or themes) by the votes of the VOTING_HITS strongest hits (questions, consortia,
+        missions, MMIPs; `scores`: their hubness-corrected similarities): each votes its score, when
+        positive, split evenly over the clusters it is linked to, so a record linked to many clusters
+        gives each of them little and a weak record gives nothing. A cluster the proposal names gets as
+        much as the strongest vote. Scores are shares of all votes (they sum to 1 over all candidates);
+        no suggestion where no hit votes."""
         entities = self.index.entities
+        voters = sorted((iri for iri in scores if iri in entities and entities[iri].kind in VOTERS),
+                        key=lambda iri: (-scores[iri], iri))[:VOTING_HITS]
         votes: dict[str, float] = defaultdict(float)
-        best = [iri for iri in fused if entities[iri].kind in VOTERS][:10]
-        for iri in best:
+        strongest = 0.0
+        for iri in voters:
             values = entities[iri].facets.get(facet, ())
-            for value in values:
-                votes[value] += fused[iri] / len(values)
-        for iri, score in fused.items():
-            if entities[iri].kind == facet:
-                votes[iri] += 2 * score
-        top_score = max(fused.values(), default=0.0)
+            if values and scores[iri] > 0:
+                strongest = max(strongest, scores[iri] / len(values))
+                for value in values:
+                    votes[value] += scores[iri] / len(values)
         for concept in mentioned:
-            if concept.iri in entities and entities[concept.iri].kind == facet:
-                votes[concept.iri] += top_score
+            if strongest and concept.iri in entities and entities[concept.iri].kind == facet:
+                votes[concept.iri] += strongest
         total = sum(votes.values()) or 1.0
-        ranked = sorted(votes.items(), key=lambda kv: -kv[1])[:top]
+        ranked = sorted(votes.items(), key=lambda kv: (-kv[1], kv[0]))[:top]
         return tuple(Suggestion(iri, entities[iri].label if iri in entities else iri, round(v / total, 4))
                      for iri, v in ranked)
 
 
-def _by_entity(index: SearchIndex, ids: np.ndarray, scores: np.ndarray) -> Ranking:
-    """Documents to entities: an entity ranks by its best document."""
+def _by_entity(index: SearchIndex, ids: np.ndarray, scores: np.ndarray, order: np.ndarray | None = None) -> Ranking:
+    """Documents to entities: an entity ranks by its best document by `order` (default: `scores`); it
+    keeps that document's score and, with `order`, its `order` value as its strength."""
+    order = scores if order is None else order
     best: dict[str, float] = {}
-    for doc_id, score in zip(ids.tolist(), scores.tolist(), strict=True):
+    plain: dict[str, float] = {}
+    for doc_id, score, rank_by in zip(ids.tolist(), scores.tolist(), order.tolist(), strict=True):
         if doc_id < 0:
             continue
         entity = index.documents[doc_id].entity
-        if entity not in best or score > best[entity]:
-            best[entity] = float(score)
-    return Ranking(sorted(best, key=lambda iri: -best[iri]), best)
+        if entity not in best or rank_by > best[entity]:
+            best[entity], plain[entity] = float(rank_by), float(score)
+    iris = sorted(best, key=lambda iri: (-best[iri], iri))
+    return Ranking(iris, plain, best if order is not scores else {})
 

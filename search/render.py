@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import textwrap
 
-from search.result import Hit, MatchResult, Suggestion
+from search.result import NO_STRONG_MATCH_NOTE, Hit, MatchResult, Suggestion
 
 TITLES = (("questions", "Knowledge questions"), ("programmes", "Programmes and projects (consortia)"),
           ("missions", "Missions and MMIPs"), ("kem_categories", "KEM categories"))
@@ -12,6 +12,8 @@ TITLES = (("questions", "Knowledge questions"), ("programmes", "Programmes and p
 
 def render_match(result: MatchResult) -> str:
     lines = [f"Proposal language: {result.language}"]
+    if result.no_strong_match:
+        lines.append(NO_STRONG_MATCH_NOTE["en"])
     if result.concepts:
         lines.append("Concepts mentioned: " + ", ".join(c.label for c in result.concepts))
     for field, title in TITLES:
@@ -20,6 +22,8 @@ def render_match(result: MatchResult) -> str:
         lines += [line for rank, hit in enumerate(hits, 1) for line in _hit(rank, hit)] or ["  (none)"]
     for title, suggestions in (("Suggested clusters", result.clusters), ("Suggested themes", result.themes)):
         lines += ["", title + ": " + (", ".join(_suggestion(s) for s in suggestions) or "(none)")]
+    lines += ["", "[strong] / [fair] / [weak]: how well a hit matches (its corrected similarity against thresholds "
+                  "calibrated on labelled proposals; docs/search.md)."]
     if result.has_samples:
         lines += ["", "[sample] marks illustrative records, not real programmes or organisations."]
     elif result.samples == "exclude":
@@ -30,7 +34,8 @@ def render_match(result: MatchResult) -> str:
 def _hit(rank: int, hit: Hit) -> list[str]:
     sample = " [sample]" if hit.is_sample else ""
     kind = f" [{hit.kind}]" if hit.kind in ("programme", "project") else ""
-    out = [f"  {rank}. {hit.label}{kind}{sample}  (score {hit.score:.4f})"]
+    corrected = "" if hit.strength_score is None else f", corrected similarity {hit.strength_score:.3f}"
+    out = [f"  {rank}. {hit.label}{kind}{sample}  [{hit.strength}]  (score {hit.score:.4f}{corrected})"]
     if hit.funding:
         funded = [v for v in (hit.funding.instrument, hit.funding.call, hit.funding.year) if v is not None]
         out.append(f"     funding: {', '.join(str(v) for v in funded)}")
@@ -42,7 +47,7 @@ def _hit(rank: int, hit: Hit) -> list[str]:
         out.append(f"     partners: {', '.join(m.label for m in partners)}")
     why = hit.explanation
     if why.shared_concepts:
-        out.append("     shared concepts: " + ", ".join(c.label for c in why.shared_concepts))
+        out.append("     shared concepts: " + ", ".join(c.label + " (by meaning)" * c.by_meaning for c in why.shared_concepts))
     if why.passage:
         passage = textwrap.shorten(why.passage, 140, placeholder=" ...")
         out.append(f"     best passage ({why.passage_similarity:.2f}): \"{passage}\"")

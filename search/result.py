@@ -12,7 +12,8 @@ class Concept:
 
     iri: str
     label: str
-    matched: tuple[str, ...] = ()
+    matched: tuple[str, ...] = ()  # the words of the text it was found by
+    by_meaning: bool = False  # shared by meaning (embeddings), not by words (search.explain)
 
 
 @dataclass(frozen=True)
@@ -46,7 +47,9 @@ class Funding:
 @dataclass(frozen=True)
 class Hit:
     """One hit. A consortium (a programme or a project) names its lead and partners in `members`; a project
-    also says how it was funded."""
+    also says how it was funded. `strength` is strong, fair or weak: `strength_score` (the hubness-corrected
+    similarity, search.hubness) against the calibrated thresholds (search.strength); `score` is the fused
+    rank score the section is ordered by, and the explanation keeps the plain dense and lexical scores."""
 
     iri: str
     kind: str
@@ -60,6 +63,8 @@ class Hit:
     themes: tuple[str, ...] = ()
     missions: tuple[str, ...] = ()
     funding: Funding | None = None
+    strength: str = "weak"
+    strength_score: float | None = None
 
 
 @dataclass(frozen=True)
@@ -70,12 +75,23 @@ class Suggestion:
 
 
 SAMPLES = ("include", "exclude")  # what a match does with sample records: show them marked, or leave them out
+STRENGTHS = ("strong", "fair", "weak")
+# What the answer says when no hit is strong (no_strong_match), in both languages: for API clients.
+NO_STRONG_MATCH_NOTE = {
+    "en": "Nothing in the graph matches this proposal well: every hit is weak, the nearest records rather "
+          "than matches.",
+    "nl": "Niets in de graaf past goed bij dit voorstel: alle treffers zijn zwak, de dichtstbijzijnde records "
+          "en geen echte match.",
+}
 
 
 @dataclass(frozen=True)
 class MatchResult:
     """`programmes` is the consortia section: programmes (MJPs and related) and projects. `samples` says
-    whether sample records were included (marked is_sample) or left out of every section and explanation."""
+    whether sample records were included (marked is_sample) or left out of every section and explanation.
+    `no_strong_match` is true when no question, consortium, mission or MMIP hit is strong; the JSON then
+    carries `no_strong_match_note` in Dutch and English. `strength_thresholds` and `hubness_weight` say how
+    the strength labels were made."""
 
     language: str
     concepts: tuple[Concept, ...]
@@ -87,6 +103,14 @@ class MatchResult:
     themes: tuple[Suggestion, ...]
     weights: dict[str, float] = field(default_factory=dict)
     samples: str = "include"
+    no_strong_match: bool = False
+    strength_thresholds: dict[str, float] = field(default_factory=dict)
+    hubness_weight: float = 0.0
+
+    @property
+    def strength_note(self) -> dict[str, str] | None:
+        """What to tell the user when no hit is strong (nl and en); None when one is."""
+        return dict(NO_STRONG_MATCH_NOTE) if self.no_strong_match else None
 
     @property
     def has_samples(self) -> bool:
@@ -97,4 +121,5 @@ class MatchResult:
         out = asdict(self)
         out["samples_note"] = ("Hits marked is_sample are illustrative records, not real programmes or organisations."
                                if self.has_samples else None)
+        out["no_strong_match_note"] = self.strength_note
         return out

@@ -8,18 +8,26 @@ from pathlib import Path
 from kg.access import INTERNAL
 from kg.queries import named_query
 from kg.store import GraphView, Store
+from ontology import MK
 from search.concepts import ConceptMatcher
 from search.embedder import Embedder, shared_embedder
 from search.index import SearchIndex, ensure_index
-from search.match import Matcher
+from search.match import HUBNESS_WEIGHT, Matcher
 from search.result import Funding, Member
+from search.strength import StrengthThresholds
+
+NAMED = (str(MK.Programme), str(MK.Project))  # their labels are names: capitalised words match only as written
 
 
 def concept_matcher(store: GraphView) -> ConceptMatcher:
-    labels: dict[str, list[tuple[str, str]]] = defaultdict(list)
+    labels: dict[str, dict[tuple[str, str], None]] = defaultdict(dict)  # a concept of two classes lists a label once
+    names: set[str] = set()
     for row in store.select(named_query("concept_labels")):
-        labels[str(row["concept"])].append((str(row["label"]), str(row.get("lang") or "en")))
-    return ConceptMatcher(list(labels.items()))
+        concept = str(row["concept"])
+        labels[concept][str(row["label"]), str(row.get("lang") or "en")] = None
+        if str(row["class"]) in NAMED:
+            names.add(concept)
+    return ConceptMatcher([(iri, list(found)) for iri, found in labels.items()], names=names)
 
 
 def programme_members(store: GraphView) -> dict[str, tuple[Member, ...]]:
@@ -72,13 +80,19 @@ def open_index(store: Store, *, model: str, index_path: Path, hnsw_threshold: in
 
 def open_matcher(store: Store, *, model: str, index_path: Path, hnsw_threshold: int, dense_weight: float,
                  lexical_weight: float, audience: str = INTERNAL, progress: bool = False,
-                 rebuild: bool = True) -> Matcher:
-    """The matcher of `audience`: its index (open_index), fusing the dense and lexical rankings by their weights."""
+                 rebuild: bool = True, hubness_weight: float = HUBNESS_WEIGHT, strong_threshold: float | None = None,
+                 fair_threshold: float | None = None) -> Matcher:
+    """The matcher of `audience`: its index (open_index), fusing the dense and lexical rankings by their
+    weights, the dense one corrected for hubness by `hubness_weight`, hits labelled strong and fair from
+    these thresholds of the corrected similarity (search.strength; None: its defaults)."""
+    defaults = StrengthThresholds()
+    strength = StrengthThresholds(defaults.strong if strong_threshold is None else strong_threshold,
+                                  defaults.fair if fair_threshold is None else fair_threshold)
     index, embedder, view, _ = open_index(store, model=model, index_path=index_path, hnsw_threshold=hnsw_threshold,
                                           audience=audience, progress=progress, rebuild=rebuild)
     weights = {"dense": dense_weight, "lexical": lexical_weight}
     return Matcher(index, embedder, concept_matcher(view), programme_members(view), weights,
-                   funding=project_funding(view))
+                   funding=project_funding(view), hubness_weight=hubness_weight, strength=strength)
 
 
 WARM_UP_TEXT = "Waterstof uit zon en wind voor de industrie. Hydrogen from sun and wind for industry."

@@ -33,7 +33,8 @@ def test_match_takes_json(client: FlaskClient) -> None:
     assert len(result["programmes"]) == 3
     photondelta = next(h for h in result["programmes"] if h["iri"] == BASE + "programme/photondelta")
     assert {m["role"] for m in photondelta["members"]} == {"lead", "partner"}
-    assert photondelta["explanation"]["passage"] and photondelta["explanation"]["dense_rank"] >= 1
+    assert photondelta["explanation"]["shared_concepts"] and photondelta["explanation"]["dense_rank"] >= 1
+    assert photondelta["explanation"]["passage"] is None  # the proposal is one passage
 
 
 def test_match_takes_a_form_and_a_multipart_upload(client: FlaskClient) -> None:

@@ -35,7 +35,10 @@ ESCAPED = {SCRIPT: "&lt;script&gt;alert(1)&lt;/script&gt;",
            TEMPLATE: TEMPLATE}
 QUESTION = f"How can electricity be stored cheaply? {SCRIPT}"
 PROPOSAL = (f"We store electricity cheaply in salt caverns and batteries. {SCRIPT} Our partner is {IMG} and the theme "
-            f"is {SVG}, the cluster {TEMPLATE}. Storage of electricity for the energy transition.")
+            f"is {SVG}, the cluster {TEMPLATE}. Storage of electricity for the energy transition."
+            # a second, longer part: only a proposal of several passages shows its best passage per hit
+            "\n\n" + " ".join(["Grid operators need flexible storage near wind farms and solar parks, and households"
+                                " want batteries that last for many years without losing capacity."] * 6))
 
 
 def replace_in(path: Path, old: str, new: str) -> None:

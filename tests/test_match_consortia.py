@@ -91,7 +91,7 @@ def test_a_project_is_a_consortium_hit_with_its_lead_partners_and_funding(data_m
     assert (hit.funding.instrument, hit.funding.call, hit.funding.year) == (PROJECT["instrument"], PROJECT["call"],
                                                                             PROJECT["year"])
     assert {f"{BASE}cluster/{c}" for c in PROJECT["clusters"]} <= set(hit.clusters)
-    assert hit.explanation.passage and hit.explanation.dense_rank is not None
+    assert hit.explanation.passage is None and hit.explanation.dense_rank is not None  # the proposal is one passage
     programmes = [h for h in result.programmes if h.kind == "programme"]
     assert programmes and all(h.funding is None for h in programmes), "programmes and projects share the section"
 

@@ -81,7 +81,7 @@ def test_a_dutch_proposal_finds_questions_and_programmes(results_page: str) -> N
 
 def test_programme_hits_name_and_link_their_lead_and_partners(results_page: str) -> None:
     programmes = section(results_page, "programmes")
-    card = programmes.split('href="/id/programme/photondelta"', 1)[1].split("</li>", 1)[0]
+    card = programmes.split('<h4><a href="/id/programme/photondelta"', 1)[1].split("</li>", 1)[0]
     assert re.search(r'<dt>Penvoerder</dt><dd><a href="/id/organisation/stichting-photondelta">Stichting PhotonDelta</a>', card)
     assert re.search(r'<dt>Partners</dt><dd><a href="/id/organisation/[a-z0-9-]+">', card)
 
@@ -90,15 +90,25 @@ def test_every_hit_explains_itself(results_page: str) -> None:
     cards = re.findall(r'<li class="hit">(.*?)</li>\s*(?=<li class="hit">|</ol>)', results_page, re.S)
     assert len(cards) >= 10
     for card in cards:
-        assert "Best passende passage uit uw voorstel" in card
+        assert "Best passende passage uit uw voorstel" not in card  # the proposal is one passage: not repeated
         assert re.search(r"score \d\.\d{4} · betekenis", card)
 
 
-def test_shared_concepts_are_named_and_marked_in_the_passage(results_page: str) -> None:
+def test_shared_concepts_are_named_with_the_words_that_matched(results_page: str) -> None:
     programmes = section(results_page, "programmes")
-    card = programmes.split('href="/id/programme/photondelta"', 1)[1].split("</li>", 1)[0]
+    card = programmes.split('<h4><a href="/id/programme/photondelta"', 1)[1].split("</li>", 1)[0]
     assert "Gedeelde begrippen" in card
     assert "<mark>fotonische chips</mark>" in card
+
+
+def test_a_proposal_of_several_passages_shows_the_best_one_marked(client: FlaskClient) -> None:
+    text = (PROPOSAL_NL + "\n\nHet tweede werkpakket ontwerpt de fotonische chips zelf: golfgeleiders in "
+            "siliciumnitride, lasers en detectoren op één chip, getest in een cleanroom samen met een foundry in "
+            "Eindhoven, zodat de sensoren in grote aantallen gemaakt kunnen worden.")
+    page = client.post("/match", data={"text": text, "top": "3"}, headers={"Accept-Language": "nl"}).get_data(as_text=True)
+    card = section(page, "programmes").split('<h4><a href="/id/programme/photondelta"', 1)[1].split("</li>", 1)[0]
+    passage = card.split('<figure class="passage">', 1)[1].split("</figure>", 1)[0]
+    assert "Best passende passage uit uw voorstel" in passage and "<mark>fotonische chips</mark>" in passage
 
 
 def test_sample_hits_carry_the_sample_mark(results_page: str) -> None:
@@ -130,7 +140,7 @@ def test_a_kind_filter_keeps_only_that_kind(client: FlaskClient) -> None:
 def test_a_cluster_filter_keeps_only_hits_in_that_cluster(client: FlaskClient) -> None:
     page = client.post("/match", data={"text": PROPOSAL_NL, "cluster": "quantum-technologies", "kind": "programme"})
     programmes = section(page.get_data(as_text=True), "programmes")
-    assert 'href="/id/programme/photondelta"' not in programmes  # not in the quantum cluster
+    assert '<h4><a href="/id/programme/photondelta"' not in programmes  # not in the quantum cluster
     assert f'value="{BASE}cluster/quantum-technologies" selected' in page.get_data(as_text=True)
 
 
@@ -173,7 +183,8 @@ def test_results_download_as_csv(client: FlaskClient) -> None:
     assert {r["section"] for r in rows} == {"questions", "programmes", "missions", "kem_categories", "clusters", "themes"}
     photondelta = next(r for r in rows if r["iri"] == BASE + "programme/photondelta")
     assert photondelta["lead"] == "Stichting PhotonDelta" and photondelta["partners"]
-    assert "fotonische chips" in photondelta["passage"]
+    assert "PhotonDelta" in photondelta["shared_concepts"]
+    assert photondelta["passage"] == ""  # the proposal is one passage
 
 
 def test_results_download_as_json(client: FlaskClient) -> None:

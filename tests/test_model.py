@@ -183,6 +183,15 @@ def test_folder_loads_with_plain_sentence_transformers_offline(
     assert pooling["pooling_mode_mean_tokens"] is True
 
 
+def test_tokenizer_config_lists_the_added_tokens(model_dir: Path) -> None:
+    """As tokenizer.json has them: without the list, transformers parses all 17 MB of tokenizer.json in
+    Python to find them, at every load (docs/search.md, "Loading, memory and the first answer")."""
+    config = json.loads((model_dir / "tokenizer_config.json").read_text(encoding="utf-8"))
+    added = json.loads((model_dir / "tokenizer.json").read_text(encoding="utf-8"))["added_tokens"]
+    assert config["added_tokens_decoder"] == {str(token.pop("id")): token for token in added}
+    assert [t["content"] for t in config["added_tokens_decoder"].values()] == ["<s>", "<pad>", "</s>", "<unk>", "<mask>"]
+
+
 def test_embedder_is_lazy_and_reports_itself(model_dir: Path, embedder: Embedder) -> None:
     fresh = Embedder(model_dir)
     assert fresh.name == str(model_dir)

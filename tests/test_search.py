@@ -11,7 +11,7 @@ import pytest
 
 from config import Settings
 from kg.store import Store
-from search.match import Filters, Matcher
+from search.match import Filters, Matcher, match_passages
 from search.readers import ProposalUnreadable
 from tests.conftest import BASE, index_over
 
@@ -49,10 +49,13 @@ def test_programme_hits_name_lead_and_partners(matcher: Matcher) -> None:
 
 
 def test_explanations_name_shared_concepts_and_the_best_passage(matcher: Matcher) -> None:
-    result = matcher.match(HYDROGEN_NL + " Het gaat om groene waterstof en elektrolyse.", top=5)
+    text = (HYDROGEN_NL + "\n\nHet gaat om groene waterstof en elektrolyse. De elektrolysers draaien op stroom van "
+            "windparken op zee, en de waterstof gaat via bestaande gasleidingen naar de fabrieken in het havengebied, "
+            "waar hij aardgas vervangt.")  # two passages: a best passage is named (one would be the whole text)
+    result = matcher.match(text, top=5)
     hit = result.programmes[0]
     why = hit.explanation
-    assert why.passage and why.passage in HYDROGEN_NL + " Het gaat om groene waterstof en elektrolyse."
+    assert why.passage and why.passage in match_passages(text)
     assert why.dense_score is not None and why.dense_rank is not None
     mentioned = {c.iri for c in result.concepts}
     assert all(c.iri in mentioned for c in why.shared_concepts)

@@ -79,11 +79,12 @@ def test_a_pasted_dutch_proposal_shows_questions_and_mjps_with_explanations(
     questions = page_.locator("#section-questions li.hit")
     programmes = page_.locator("#section-programmes li.hit")
     assert questions.count() >= 5 and programmes.count() >= 5
-    photondelta = programmes.filter(has=page_.locator('a[href="/id/programme/photondelta"]'))
+    photondelta = programmes.filter(has=page_.locator('h4 a[href="/id/programme/photondelta"]'))
     assert photondelta.count() == 1
     assert photondelta.locator(".consortium dt").all_inner_texts() == ["Penvoerder", "Partners"]
     assert photondelta.locator("mark").first.inner_text().lower() == "fotonische chips"
-    assert "Best passende passage" in photondelta.locator("figcaption").inner_text()
+    assert "Gedeelde begrippen" in photondelta.locator(".shared").inner_text()
+    assert photondelta.locator("figure.passage").count() == 0  # the proposal is one passage: not repeated
     assert programmes.locator(".sample").count() >= 1  # sample MJPs say so
     assert page_.locator("#section-suggestions table.bars").count() == 2
     screenshot(page_, "match-results", "#results", height=1400)
@@ -108,7 +109,7 @@ def test_the_form_shows_progress_while_it_works(page: tuple[sync_api.Page, Watch
 def test_an_entity_page_from_a_hit(page: tuple[sync_api.Page, Watch], search_server: str) -> None:
     page_, _ = page
     match_dutch_proposal(page_, search_server)
-    page_.locator('#section-programmes a[href="/id/programme/photondelta"]').first.click()
+    page_.locator('#section-programmes h4 a[href="/id/programme/photondelta"]').first.click()
     page_.wait_for_url("**/id/programme/photondelta")
     assert page_.locator("h1").inner_text().startswith("PhotonDelta")
     facts = page_.locator("dl.facts").inner_text()

@@ -167,8 +167,11 @@ OPERATIONS = (
               "KEM categories, and suggested clusters and themes for a proposal; every hit explains itself. Send "
               "JSON, a form, or a multipart upload with a .txt, .md, .pdf or .docx `file`. `samples`: include (the "
               "default; sample records are shown, marked is_sample) or exclude (left out of every section, member "
-              "list and explanation; the answer's `samples` says which applied).",
-              MatchResult, {"samples_note": str | None},
+              "list and explanation; the answer's `samples` says which applied). Every hit has a `strength` (strong, "
+              "fair or weak) from its `strength_score`, the hubness-corrected similarity, against the calibrated "
+              "`strength_thresholds`; `no_strong_match` is true when nothing matches well, and "
+              "`no_strong_match_note` then says so in Dutch and English.",
+              MatchResult, {"samples_note": str | None, "no_strong_match_note": dict[str, str] | None},
               body={"application/json": MatchBody, "multipart/form-data": MatchUpload,
                     "application/x-www-form-urlencoded": MatchBody},
               errors=(400, 413, 415, 503)),

@@ -57,7 +57,8 @@ def _hit_row(section: str, rank: int, hit: Hit) -> list[object]:
     why = hit.explanation
     names = {role: "; ".join(dict.fromkeys(m.label for m in hit.members if m.role == role)) for role in ("lead", "partner")}
     return [section, rank, hit.kind, hit.iri, hit.label, hit.score, hit.is_sample, names["lead"], names["partner"],
-            "; ".join(c.label for c in why.shared_concepts), why.passage or "", _blank(why.passage_similarity),
+            "; ".join(c.label + (" (by meaning)" if c.by_meaning else "") for c in why.shared_concepts), why.passage or "",
+            _blank(why.passage_similarity),
             _blank(why.dense_score), _blank(why.dense_rank), _blank(why.lexical_score), _blank(why.lexical_rank)]
 
 

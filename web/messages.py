@@ -109,9 +109,26 @@ MESSAGES: dict[str, dict[str, str]] = {
     "match.samples_left_out": _both("Voorbeeldrecords zijn weggelaten: alleen echte records.",
                                     "Sample records were left out: real records only."),
     "match.shared_concepts": _both("Gedeelde begrippen", "Shared concepts"),
+    "match.by_meaning": _both("naar betekenis", "by meaning"),
     "match.passage": _both("Best passende passage uit uw voorstel", "Best-matching passage of your proposal"),
     "match.similarity": _both("gelijkenis", "similarity"),
     "match.score": _both("score", "score"),
+    "match.raw_scores": _both("Scores", "Scores"),
+    "match.strength_score": _both("gecorrigeerde gelijkenis", "corrected similarity"),
+    "match.strength_help": _both(
+        "Elke treffer heeft een sterkte: sterk, redelijk of zwak. Die volgt uit de gelijkenis met uw voorstel, "
+        "gecorrigeerd voor records die op bijna elk voorstel lijken, en is geijkt op gelabelde voorbeeldvoorstellen.",
+        "Every hit has a strength: strong, fair or weak. It follows from the similarity to your proposal, corrected "
+        "for records that resemble almost every proposal, and is calibrated on labelled example proposals."),
+    "match.no_strong_match": _both(
+        "Niets in de graaf past goed bij dit voorstel: alle treffers zijn zwak, de dichtstbijzijnde records en "
+        "geen echte match.",
+        "Nothing in the graph matches this proposal well: every hit is weak, the nearest records rather than "
+        "matches."),
+    "strength.strong": _both("sterk", "strong"),
+    "strength.fair": _both("redelijk", "fair"),
+    "strength.weak": _both("zwak", "weak"),
+    "strength.title": _both("Sterkte van de overeenkomst", "Strength of the match"),
     "match.dense": _both("betekenis", "meaning (dense)"),
     "match.lexical": _both("woorden", "words (BM25)"),
     "section.questions": _both("Kennisvragen", "Knowledge questions"),

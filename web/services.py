@@ -78,7 +78,9 @@ class Services:
                 self._matchers[audience] = open_matcher(self.store, model=s.model, index_path=s.index_path,
                                                         hnsw_threshold=s.hnsw_threshold, dense_weight=s.dense_weight,
                                                         lexical_weight=s.lexical_weight, audience=audience,
-                                                        rebuild=rebuild)
+                                                        rebuild=rebuild, hubness_weight=s.hubness_weight,
+                                                        strong_threshold=s.strong_threshold,
+                                                        fair_threshold=s.fair_threshold)
             return self._matchers[audience]
 
     def preload_search(self) -> bool:
