@@ -50,6 +50,11 @@ from pathlib import Path
 import requests
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
+if str(REPO_ROOT) not in sys.path:  # `python bench/bench_cold_start.py` puts bench/, not the repository, on the path
+    sys.path.insert(0, str(REPO_ROOT))
+
+from bench.load_test import process_tree  # noqa: E402
+
 RESULTS = REPO_ROOT / "bench" / "results"
 READY_LINE = "serving on http://"
 
@@ -92,24 +97,6 @@ class Result:
 
 
 # --- the process tree and its memory ----------------------------------------------------------------
-
-def process_tree(root: int) -> list[int]:
-    """`root` and all its descendants, from /proc."""
-    children: dict[int, list[int]] = {}
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                parent = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
-            except (OSError, IndexError, ValueError):
-                continue  # gone meanwhile
-            children.setdefault(parent, []).append(int(entry.name))
-    found, todo = [], [root]
-    while todo:
-        pid = todo.pop()
-        found.append(pid)
-        todo.extend(children.get(pid, []))
-    return found
-
 
 def _kib(path: Path, key: str) -> int:
     for line in path.read_text().splitlines():
@@ -334,8 +321,6 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--match-timeout", type=float, default=300, help="seconds one match may take")
     parser.add_argument("--out", type=Path, default=RESULTS / "bench_cold_start.txt")
     args = parser.parse_args(argv)
-    if str(REPO_ROOT) not in sys.path:  # `python bench/bench_cold_start.py` puts bench/ on the path
-        sys.path.insert(0, str(REPO_ROOT))
     # A SIGTERM (a timeout, a CI cancel) unwinds like Ctrl-C, so the server is stopped on the way out.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     result = Result()

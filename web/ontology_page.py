@@ -10,6 +10,7 @@ from urllib.parse import quote, urlencode
 from flask import Blueprint, Response, render_template, request, url_for
 
 from ontology import ONTOLOGY_PATH, SHAPES_PATH
+from ontology import PREFIXES as ONTOLOGY_PREFIXES
 from ontology.document import load_document, rdf_bytes
 from web.i18n import current_language, t
 from web.linked_data import ENTITY_OFFERS
@@ -20,10 +21,7 @@ RDF_OFFERS = ENTITY_OFFERS  # ttl (the default), jsonld, nt, rdfxml
 PAGE_OFFERS = {**RDF_OFFERS, "html": ("text/html", "application/xhtml+xml")}  # format=html, or named in Accept
 FORMAT_NAMES = {"ttl": "Turtle", "jsonld": "JSON-LD", "nt": "N-Triples", "rdfxml": "RDF/XML"}
 
-PREFIXES = """PREFIX mk: <https://w3id.org/missiekompas/ontology#>
-PREFIX org: <http://www.w3.org/ns/org#>
-PREFIX skos: <http://www.w3.org/2004/02/skos/core#>
-"""
+PREFIXES = "".join(f"PREFIX {name}: <{ONTOLOGY_PREFIXES[name]}>\n" for name in ("mk", "org", "skos"))
 # Example queries over the vocabulary ({lang} is the page's language): key -> query; titles are messages.
 EXAMPLES = (
     ("mjp_leads", PREFIXES + """# Every MJP with the organisation that leads it (a membership with the lead role)
