@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from kg.errors import QueryError
-from kg.sparql_text import UpdateDataset, apply_update_dataset, clear_silently, outbound_calls, query_form
+from kg.sparql_text import UpdateDataset, apply_update_dataset, clear_silently, extension_calls, outbound_calls, query_form
 
 
 @pytest.mark.parametrize("text, form", [
@@ -61,3 +61,21 @@ def test_clear_becomes_silent_but_drop_and_strings_stay() -> None:
     update = 'CLEAR GRAPH <urn:g> ; clear silent all ; DROP GRAPH <urn:h> ; INSERT DATA { <urn:a> <urn:b> "CLEAR" }'
     assert clear_silently(update) == ('CLEAR SILENT GRAPH <urn:g> ; clear silent all ; DROP GRAPH <urn:h> ; '
                                       'INSERT DATA { <urn:a> <urn:b> "CLEAR" }')
+
+
+FN = "https://w3id.org/missiekompas/fn#"
+
+
+@pytest.mark.parametrize("text, calls", [
+    ('PREFIX fn: <https://w3id.org/missiekompas/fn#> SELECT * { BIND(fn:similarity(?e, "wind op zee") AS ?s) }',
+     [(FN + "similarity", "wind op zee")]),
+    ("SELECT (<https://w3id.org/missiekompas/fn#textScore>(?e, 'a\\tb \\u0041', \"\"\"c \"d\" e\"\"\"@en) AS ?s) {}",
+     [(FN + "textScore", "a\tb A"), (FN + "textScore", 'c "d" e')]),
+    ('BASE <https://w3id.org/missiekompas/> SELECT * { FILTER(<fn#similarity>(?e, "x") > 0.5) }', [(FN + "similarity", "x")]),
+    ('PREFIX fn: <https://w3id.org/missiekompas/fn#> SELECT * { BIND(fn:similarity(?e, CONCAT("a", "b")) AS ?s) }', []),
+    ('PREFIX fn: <https://example.org/other#> SELECT * { BIND(fn:similarity(?e, "x") AS ?s) }', []),
+    ('SELECT * { ?s ?p "fn:similarity(?e, \\"x\\")" }', []),
+])
+def test_extension_calls_are_the_literal_arguments_as_the_engine_reads_them(text: str,
+                                                                           calls: list[tuple[str, str]]) -> None:
+    assert extension_calls(text, FN) == calls

@@ -5,12 +5,14 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from rdflib import BNode, Graph, Literal, Namespace, URIRef
-from rdflib.namespace import DCAT, DCTERMS, RDF, VOID, XSD
+from rdflib.namespace import DCAT, DCTERMS, RDF, RDFS, VOID, XSD
 
+from kg.functions import FN
 from kg.queries import named_query
 from kg.store import Store
 from kg.uris import dataset_uri
 from ontology import PREFIXES
+from search.sparql_functions import DESCRIPTIONS
 from web.negotiation import GRAPH_OFFERS
 
 SD = Namespace("http://www.w3.org/ns/sparql-service-description#")
@@ -37,6 +39,7 @@ def service_description(endpoint: str, fmt: str, *, writable: bool) -> tuple[byt
     """The SPARQL service description; Update is advertised only where an admin token can write."""
     graph = Graph()
     graph.bind("sd", SD)
+    graph.bind("fn", FN)
     service = URIRef(endpoint + "#service")
     graph.add((service, RDF.type, SD.Service))
     graph.add((service, SD.endpoint, URIRef(endpoint)))
@@ -45,6 +48,10 @@ def service_description(endpoint: str, fmt: str, *, writable: bool) -> tuple[byt
     graph.add((service, SD.feature, SD.UnionDefaultGraph))
     for name in RESULT_FORMATS:
         graph.add((service, SD.resultFormat, FORMATS[name]))
+    for function, comment in DESCRIPTIONS.items():  # kg.functions, scored by search.sparql_functions
+        graph.add((service, SD.extensionFunction, URIRef(function)))
+        graph.add((URIRef(function), RDF.type, SD.Function))
+        graph.add((URIRef(function), RDFS.comment, Literal(comment, lang="en")))
     dataset = BNode()
     graph.add((service, SD.defaultDataset, dataset))
     graph.add((dataset, RDF.type, SD.Dataset))
