@@ -7,11 +7,13 @@ import threading
 
 from flask import Blueprint, Response, render_template, request, url_for
 
+from kg.cooperation import cooperation_network
 from kg.entity import describe_entity, entity_view
 from kg.export import export_graph
 from kg.formats import prefixes, rdf_format
 from kg.store import GraphView, View
 from kg.uris import checked_iri
+from ontology import MK
 from web.auth import current_audience, request_view
 from web.description import DUMPS, serialize, void_description
 from web.errors import NotFound
@@ -33,7 +35,10 @@ def entity(rest: str) -> Response:
         view = entity_view(request_view(), iri)
         if view is None:
             raise NotFound(f"nothing is known about {iri}")
-        page = Response(render_template("entity.html", view=view, similar=s.similar(iri, current_audience())),
+        is_organisation = any(link.value == str(MK.Organisation) for link in view.types)
+        network = cooperation_network(request_view(), iri) if is_organisation else ()
+        page = Response(render_template("entity.html", view=view, similar=s.similar(iri, current_audience()),
+                                        network=network),
                         content_type="text/html; charset=utf-8")
         page.headers["Vary"] = "Accept"
         return page

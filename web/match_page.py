@@ -8,14 +8,16 @@ from flask import Blueprint, Response, redirect, render_template, request, url_f
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from kg.listing import filter_options
+from search.organisation_names import UnknownOrganisation
+from search.partners import PartnersResult
 from search.readers import MAX_TEXT_CHARS
 from search.result import MatchResult
 from web.auth import current_audience, request_view
 from web.errors import status_of
 from web.exports import match_csv, match_json
 from web.highlight import highlight_concepts
-from web.i18n import current_language, number
-from web.proposal import KINDS, MAX_TOP, MatchRequest, Refusal, read_form_request, read_options
+from web.i18n import current_language, message, number
+from web.proposal import KINDS, MAX_TOP, MatchRequest, Refusal, read_form_request, read_options, split_names
 from web.services import services
 
 match_page = Blueprint("match_page", __name__)
@@ -47,15 +49,29 @@ def match() -> Response | tuple[str, int] | str:
         return match_csv(result)
     if fmt == "json":
         return match_json(result)
-    return _page(asked, result=result)
+    have = split_names(request.form.getlist("have"))
+    partners, partners_error = _partners(asked, have)
+    return _page(asked, result=result, have=have, partners=partners, partners_error=partners_error)
 
 
-def _page(form: MatchRequest, *, result: MatchResult | None = None, error: str | None = None) -> str:
+def _partners(asked: MatchRequest, have: tuple[str, ...]) -> tuple[PartnersResult | None, str | None]:
+    """Partner suggestions for the matched proposal, or the message that a member's name finds no organisation."""
+    try:
+        return services().partners(current_audience()).suggest(
+            asked.text, have, top=asked.top, include_samples=asked.samples != "exclude"), None
+    except UnknownOrganisation as exc:
+        key = "partners.ambiguous" if exc.ambiguous else "partners.unknown"
+        return None, message(key, current_language(), name=exc.name, close=", ".join(exc.close) or "-")
+
+
+def _page(form: MatchRequest, *, result: MatchResult | None = None, error: str | None = None,
+          have: tuple[str, ...] = (), partners: PartnersResult | None = None, partners_error: str | None = None) -> str:
     lang = current_language()
     sections = [(key, getattr(result, key)) for key in SECTIONS] if result else []
     options = filter_options(request_view(), lang)
     named = {ref.value: ref for refs in options.values() for ref in refs}  # labels in both languages
     return render_template("match.html", form=form, result=result, sections=sections, error=error, kinds=KINDS,
+                           have=have, partners=partners, partners_error=partners_error,
                            options=options, named=named, max_top=MAX_TOP,
                            limits={"text": number(MAX_TEXT_CHARS),
                                    "file": f"{services().settings.max_body_bytes / 1_000_000:.1f} MB"})

@@ -5,6 +5,7 @@ Every refusal names its catalogue message, so a page shows it in the reader's la
 
 from __future__ import annotations
 
+import re
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
@@ -154,6 +155,43 @@ def read_json_request(base: str) -> MatchRequest:
     options = read_options(get_list, base)
     text = body.get("text")
     return replace(options, text=check_text(text if isinstance(text, str) else ""))
+
+
+@dataclass(frozen=True)
+class PartnersRequest:
+    """A partner search: the proposal, the organisations already in the consortium (names, ids or IRIs), how
+    many to suggest and whether samples are included."""
+
+    text: str = ""
+    have: tuple[str, ...] = ()
+    top: int = DEFAULT_TOP
+    samples: str = "include"
+
+    @property
+    def include_samples(self) -> bool:
+        return self.samples != "exclude"
+
+
+def split_names(values: list[str]) -> tuple[str, ...]:
+    """Organisation names as a form gives them: one a line or separated by semicolons, each once."""
+    return tuple(dict.fromkeys(n.strip() for v in values for n in re.split(r"[\n;]", v) if n.strip()))
+
+
+def read_partners_json(base: str) -> PartnersRequest:
+    """A JSON body: {"text": ..., "have": [names, ids or IRIs], "top": ..., "samples": "include" | "exclude"}."""
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict):
+        raise BadRequest("the body is not a JSON object; send {\"text\": \"...\", \"have\": [\"TNO\"]}")
+    have = body.get("have", [])
+    have = [have] if isinstance(have, str) else have
+    if not isinstance(have, list) or not all(isinstance(n, str) for n in have):
+        raise BadRequest("have is a list of organisation names, ids or IRIs, e.g. [\"TNO\", \"tu-delft\"]")
+    top, samples = body.get("top"), body.get("samples")
+    options = read_options(lambda name: [str(v) for v in ((top,) if name == "top" else (samples,) if name == "samples"
+                                                         else ()) if v is not None], base)
+    text = body.get("text")
+    return PartnersRequest(check_text(text if isinstance(text, str) else ""), split_names(have), options.top,
+                           options.samples)
 
 
 def check_text(text: str) -> str:
