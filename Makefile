@@ -5,7 +5,7 @@ SHELL := /bin/bash
 VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-$(shell cksum < requirements.txt | cut -d' ' -f1)
-STORE  := .build/store/layout-2
+STORE  := .build/store/layout-3
 MODEL  := .build/model/multilingual-e5-small
 INDEX  := .build/index/public/manifest.json
 DATA   := $(wildcard data/*.yaml data/*.csv data/*.xlsx data/editions/*/*)
@@ -79,7 +79,7 @@ vendor-yasgui: ## refresh the vendored YASGUI build from npm (needs npm; the res
 	tmp=$$(mktemp -d) && (cd $$tmp && npm pack --silent @zazuko/yasgui@4.6.2 >/dev/null && tar xzf *.tgz) && \
 	cp $$tmp/package/build/yasgui.min.js $$tmp/package/build/yasgui.min.css web/static/yasgui/ && rm -rf $$tmp
 
-clean: ## remove the built store (the data files stay)
-	rm -rf .build
+clean: ## remove the built store, model and index (the data files and the write journal stay)
+	find .build -mindepth 1 -maxdepth 1 ! -name '*.journal.jsonl' -exec rm -rf {} + 2>/dev/null || true
 
 .PHONY: help install build model index run test system lint audit bench vendor-yasgui clean

@@ -80,6 +80,10 @@ def setting(default: Any, env: str, parse: Callable[[str], Any], doc: str) -> An
 class Settings:
     """Every setting, its default and (in ``metadata['doc']``) what it does."""
 
+    def journal(self) -> Path:
+        """Where admin writes are journaled: MK_JOURNAL_PATH, or beside the store."""
+        return self.journal_path or self.store_path.with_name(f"{self.store_path.name}.journal.jsonl")
+
     base_uri: str = setting("https://w3id.org/missiekompas/id/", "MK_BASE_URI", http_base,
             "Base of every entity and graph URI; ends with '/'.")
     data_dirs: tuple[Path, ...] = setting((REPO_ROOT / "data",), "MK_DATA_DIRS", path_list,
@@ -88,6 +92,12 @@ class Settings:
             "Store backend: 'oxigraph' (embedded, persistent), 'memory' or 'remote'.")
     store_path: Path = setting(REPO_ROOT / ".build" / "store", "MK_STORE_PATH", Path,
             "Folder of the embedded Oxigraph store.")
+    journal_path: Path | None = setting(None, "MK_JOURNAL_PATH", Path,
+            "File where admin writes are journaled, so a rebuild replays them (default: the store path "
+            "plus '.journal.jsonl'; `make clean` keeps it).")
+    keep_versions: int = setting(10, "MK_KEEP_VERSIONS", number(int, 2),
+            "Store versions kept for `python -m kg rollback` (at least 2; older ones are pruned after "
+            "each write).")
     remote_query_url: str = setting("", "MK_REMOTE_QUERY_URL", str, "SPARQL 1.1 query URL of the remote store.")
     remote_update_url: str = setting("", "MK_REMOTE_UPDATE_URL", str, "SPARQL 1.1 update URL of the remote store.")
     remote_user: str = setting("", "MK_REMOTE_USER", str,
@@ -111,7 +121,8 @@ class Settings:
             "An admin token (see MK_ADMIN_TOKENS), kept for existing set-ups.")
     admin_tokens: tuple[str, ...] = setting((), "MK_ADMIN_TOKENS", words,
             "Bearer tokens that see internal data and may write, separated by spaces (two at once while "
-            "rotating); none: read-only.")
+            "rotating), each optionally named NAME:TOKEN (the write history shows the name, never the "
+            "token); none: read-only.")
     internal_tokens: tuple[str, ...] = setting((), "MK_INTERNAL_TOKENS", words,
             "Bearer tokens of the Kernteam: they see internal graphs, may not write; separated by "
             "spaces.")

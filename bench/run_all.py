@@ -6,6 +6,7 @@ size, and writes it to summary.txt there.
 Steps, in order (skip any with --skip NAME):
   graph      bench_graph.py     graph load and queries: embedded Oxigraph vs memory, `oxigraph serve`, rdflib
   http       bench_http.py      SPARQL over HTTP: ours vs in-process pyoxigraph vs `oxigraph serve`, then load
+  writes     bench_writes.py    admin write latency (SPARQL Update, Graph Store POST): ours vs `oxigraph serve`
   search     bench_search.py    index build vs raw encode throughput, match latency vs encoding the text alone
   quality    eval_search.py     search quality on the labelled set (not with --quick)
   faiss      bench_faiss.py     FAISS exact vs HNSW at 10k, 100k and 1M vectors (--quick: 10k only)
@@ -38,7 +39,7 @@ from typing import Any
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 BENCH = REPO_ROOT / "bench"
-STEPS = ("graph", "http", "search", "quality", "faiss", "analytics", "load")
+STEPS = ("graph", "http", "writes", "search", "quality", "faiss", "analytics", "load")
 
 
 @dataclass
@@ -75,6 +76,7 @@ def plan(quick: bool, load_seconds: float) -> list[Step]:
         return [
             Step("graph", "bench_graph.py", ["--quick", "--repeat", "2", "--budget-s", "2"]),
             Step("http", "bench_http.py", ["--runs", "10", "--clients", "4", "--seconds", "2"]),
+            Step("writes", "bench_writes.py", ["--quick"]),
             Step("search", "bench_search.py", ["--repeat", "1", "--runs", "3"]),
             Step("faiss", "bench_faiss.py", ["--max", "10000", "--queries", "200", "--ef-search", "128",
                                              "--filter-shares", "", "--single", "50", "--budget-s", "1"]),
@@ -83,6 +85,7 @@ def plan(quick: bool, load_seconds: float) -> list[Step]:
     return [
         Step("graph", "bench_graph.py", []),
         Step("http", "bench_http.py", []),
+        Step("writes", "bench_writes.py", []),
         Step("search", "bench_search.py", []),
         Step("quality", "eval_search.py", []),
         Step("faiss", "bench_faiss.py", []),
@@ -172,6 +175,14 @@ def summarise_http(data: dict[str, Any] | None, s: Summary) -> None:
               f"{load['rps']:,.0f}/s, {ms(load['p95'])}, {load['errors']}", "bench_http")
 
 
+def summarise_writes(data: dict[str, Any], s: Summary) -> None:
+    for name, x in data["datasets"].items():
+        ours, serve = x["sides"]["ours"], x["sides"]["oxigraph serve"]
+        s.add("writes", f"small write, median / p90: ours; `oxigraph serve`; ratio of medians, {name} ({x['quads']:,} quads)",
+              f"{ms(ours['median'])} / {ms(ours['p90'])}; {ms(serve['median'])} / {ms(serve['p90'])}; "
+              f"{ours['median'] / serve['median']:.1f}x", "bench_writes")
+
+
 def summarise_search(data: dict[str, Any], s: Summary) -> None:
     build, match = data["build"], data["match"]
     s.add("search", "index build: documents/s; ratio to a raw model.encode of the same texts",
@@ -216,8 +227,8 @@ def summarise_load(data: dict[str, Any], s: Summary) -> None:
               f"{data['rss_start_mib']:.0f} / {data['rss_peak_mib']:.0f} / {data['rss_end_mib']:.0f} MiB", "load_test")
 
 
-READERS = {"graph": summarise_graph, "http": summarise_http, "search": summarise_search, "quality": summarise_quality,
-           "faiss": summarise_faiss, "load": summarise_load}
+READERS = {"graph": summarise_graph, "http": summarise_http, "writes": summarise_writes, "search": summarise_search,
+           "quality": summarise_quality, "faiss": summarise_faiss, "load": summarise_load}
 
 
 def machine() -> str:

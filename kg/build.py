@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import shutil
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -17,12 +17,15 @@ from tqdm import tqdm
 
 from kg.access import INTERNAL, PUBLIC
 from kg.convert import Conversion, convert_files
-from kg.errors import DataFileError, InvalidRecord, Violation
+from kg.errors import DataFileError, InvalidRecord, KgError, Violation
+from kg.journal import Write
 from kg.publish import publish_folder
 from kg.readers import DataFile, find_data_files, read_data_file
-from kg.store import Store
+from kg.replay import replay
+from kg.store import OxigraphStore, Store
 from kg.uris import dataset_uri, graph_uri, is_slug, slugify
 from kg.validate import validate_conversion
+from kg.versions import read_manifest
 from ontology import MK, ONTOLOGY_PATH
 
 LICENCE = URIRef("https://creativecommons.org/licenses/by/4.0/")
@@ -49,6 +52,13 @@ class BuildReport:
     quads: int
     graphs: tuple[str, ...]
     seconds: float
+    replayed: tuple[Write, ...] = ()  # journaled admin writes applied on top of the data files
+    unchanged: tuple[Write, ...] = ()  # of those, the ones that changed nothing this time
+    pruned: tuple[str, ...] = ()  # store versions removed after the build (MK_KEEP_VERSIONS)
+
+
+class ImportWouldBeLost(KgError):
+    """The store holds an import (`kg import`), which a build from the data files would replace."""
 
 
 def read_files(data_dirs: Iterable[Path], *, progress: bool = False) -> list[DataFile]:
@@ -190,15 +200,36 @@ def _compile_edition(files: list[DataFile], edition_files: list[DataFile], base:
     return graph, violations
 
 
-def build(data_dirs: Sequence[Path], base_uri: str, store: Store, *, progress: bool = False) -> BuildReport:
-    """Rebuild the store from the data folders, minting URIs under `base_uri`; on any error the store is untouched."""
+def build(data_dirs: Sequence[Path], base_uri: str, store: Store, *, progress: bool = False,
+          replace_import: bool = False, skip: Collection[int] = ()) -> BuildReport:
+    """Rebuild the store from the data folders, minting URIs under `base_uri`, and replay the admin
+    writes journaled for it (kg.replay); on any error the store is untouched. A store that holds an
+    import is only replaced with `replace_import`; journaled writes numbered in `skip` are not replayed."""
     started = time.perf_counter()
     files = read_files(data_dirs, progress=progress)
     editions = read_editions(data_dirs, progress=progress)
     compiled = compile_dataset(files, base_uri, editions=editions, progress=progress)
-    store.replace_all(compiled.quads)
-    return BuildReport(compiled.files, compiled.records, len(compiled.quads), compiled.graphs,
-                       time.perf_counter() - started)
+    if not isinstance(store, OxigraphStore):
+        store.replace_all(compiled.quads)
+        return BuildReport(compiled.files, compiled.records, len(compiled.quads), compiled.graphs,
+                           time.perf_counter() - started)
+    _refuse_to_replace_an_import(store, replace_import)
+    writes = [w for w in store.journal.active() if w.seq not in skip] if store.journal else []
+    replayed = replay(compiled.quads, writes)
+    store.replace_all(replayed.quads, kind="build", writes=tuple(w.seq for w in writes))
+    return BuildReport(compiled.files, compiled.records, len(replayed.quads), compiled.graphs,
+                       time.perf_counter() - started, tuple(writes), replayed.unchanged, tuple(store.pruned))
+
+
+def _refuse_to_replace_an_import(store: OxigraphStore, replace_import: bool) -> None:
+    current = store.current()
+    made = read_manifest(current) if current else None
+    if made is not None and made.kind == "import" and not replace_import:
+        raise ImportWouldBeLost(
+            f"the store holds an import ({made.note or 'a dump'}, {made.created[:19]}) that a build from the data "
+            "files would replace. Keep it first with: python -m kg export -o kept.trig; then build anyway with: "
+            "python -m kg build --replace-import (or go back to it later with: python -m kg rollback "
+            f"{made.name})")
 
 
 def _ontology_graph() -> Graph:

@@ -4,10 +4,11 @@ web, the only readers of the configuration (config): the rest of kg is handed pl
 from __future__ import annotations
 
 import argparse
+import getpass
 import json
 import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from pathlib import Path
 
@@ -20,11 +21,14 @@ from kg.export import export_graph, import_file
 from kg.figures import compute_figures, format_figures
 from kg.forget import forget_person
 from kg.formats import RDF_FORMATS, RESULTS_FORMATS, rdf_format
+from kg.history import format_versions, format_write, format_writes, writes_as_update
+from kg.journal import describe_changes
+from kg.publish import write_atomically
 from kg.queries import named_query, query_names
 from kg.remote import RemoteEndpoint
-from kg.sparql_text import check_complexity, query_form
+from kg.sparql_text import check_complexity, clear_silently, query_form
 from kg.stats import compute_stats, format_stats
-from kg.store import Store, open_store
+from kg.store import OxigraphStore, Store, open_store
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -44,7 +48,8 @@ def configured_store(settings: Settings, *, create: bool = False) -> Store:
     remote = RemoteEndpoint(settings.remote_query_url, settings.remote_update_url, f"{settings.base_uri}graph/",
                             token=settings.remote_token, user=settings.remote_user, password=settings.remote_password,
                             timeout_s=settings.query_timeout_s)
-    return open_store(settings.store, settings.store_path, create=create, remote=remote)
+    return open_store(settings.store, settings.store_path, create=create, remote=remote, journal=settings.journal(),
+                      keep_versions=settings.keep_versions)
 
 
 def run_guarded(run: Callable[[], int], errors: tuple[type[Exception], ...], interrupted: str) -> int:
@@ -81,6 +86,9 @@ def _parser() -> argparse.ArgumentParser:
         p.add_argument("--data", action="append", metavar="DIR",
                        help="an extra folder of data files (repeatable), read with the configured ones")
         p.add_argument("--quiet", action="store_true", help="no progress bar")
+        if name == "build":
+            p.add_argument("--replace-import", action="store_true",
+                           help="replace a store that holds an import (`kg import`) with the data files")
     command("stats", _stats, "entities per class and MJPs per theme and cluster")
     p = command("figures", _figures, "portfolio figures: MJPs per theme and cluster, questions per cluster, budgets "
                 "(real and sample apart), real consortia per theme and cluster")
@@ -100,6 +108,18 @@ def _parser() -> argparse.ArgumentParser:
     p = command("forget", _forget, "remove a person (by id) from the data, the store, its dumps and the search index; "
                 "then verify")
     p.add_argument("person", metavar="PERSON_ID")
+    command("history", _history, "the kept store versions (builds, writes, rollbacks) and the journaled admin writes")
+    p = command("rollback", _rollback, "make a kept store version current again (atomically; readers never see a mix)")
+    p.add_argument("version", metavar="VERSION", help="a version name from `kg history` (or the unique end of it)")
+    p = command("update", _update, "run a SPARQL update on the store as an admin write (journaled, in the history)")
+    text = p.add_mutually_exclusive_group(required=True)
+    text.add_argument("file", nargs="?", metavar="FILE.ru", help="file with the update")
+    text.add_argument("--sparql", metavar="TEXT", help="the update text")
+    p.add_argument("--visibility", choices=AUDIENCES, help="of the graphs it creates (default: internal)")
+    p = command("writes", _writes, "the journaled admin writes: list, show one, export them, or drop one from replay")
+    p.add_argument("action", nargs="?", default="list", choices=["list", "show", "export", "drop"])
+    p.add_argument("seqs", nargs="*", type=int, metavar="N", help="write numbers (show, drop)")
+    p.add_argument("--output", "-o", metavar="FILE", help="export: file to write (default: standard output)")
     p = command("export", _export, "write the whole graph in an RDF format")
     p.add_argument("--format", default="trig", choices=sorted(RDF_FORMATS), help="default: trig (keeps named graphs)")
     p.add_argument("--output", "-o", metavar="FILE", help="file to write (default: standard output)")
@@ -131,10 +151,97 @@ def _say_view(audience: str) -> None:
 
 def _build(args: argparse.Namespace, settings: Settings) -> int:
     store = configured_store(settings, create=True)
-    report = build(settings.data_dirs, settings.base_uri, store, progress=not args.quiet and sys.stderr.isatty())
+    report = build(settings.data_dirs, settings.base_uri, store, progress=not args.quiet and sys.stderr.isatty(),
+                   replace_import=args.replace_import)
     print(f"built {report.quads} quads in {len(report.graphs) + 2} graphs from {report.records} records "
           f"in {report.files} files ({report.seconds:.1f} s) into the {store.name} store")
+    if report.replayed:
+        print(f"replayed {len(report.replayed)} journaled admin write(s) on top of the data files "
+              f"(#{', #'.join(str(w.seq) for w in report.replayed)}); see: python -m kg writes")
+    for write in report.unchanged:
+        print(f"note: write #{write.seq} changed nothing this time (the data files already say it, or what it deletes "
+              f"is gone); once they say what it meant, stop replaying it: python -m kg writes drop {write.seq}")
+    _say_pruned(report.pruned, settings)
     return 0
+
+
+def _oxigraph_store(settings: Settings) -> OxigraphStore:
+    store = configured_store(settings)
+    if not isinstance(store, OxigraphStore):
+        raise KgError(f"history, rollback and the write journal belong to the embedded store; MK_STORE is {store.name}")
+    return store
+
+
+def _history(args: argparse.Namespace, settings: Settings) -> int:
+    store = _oxigraph_store(settings)
+    current = store.current()
+    print(format_versions(store.history(), current.name if current else ""))
+    print()
+    print(format_writes(store.journal.writes() if store.journal else []))
+    return 0
+
+
+def _say_pruned(pruned: Sequence[str], settings: Settings) -> None:
+    if pruned:
+        print(f"pruned {len(pruned)} old store version(s), keeping {settings.keep_versions} (MK_KEEP_VERSIONS)")
+
+
+def _rollback(args: argparse.Namespace, settings: Settings) -> int:
+    store = _oxigraph_store(settings)
+    info = store.rollback(args.version, who=_cli_user())
+    print(f"rolled back: the store now holds what version {info.note} held, as new version {info.name}")
+    _say_pruned(store.pruned, settings)
+    print("the search index follows the store at its next build: python -m search build")
+    return 0
+
+
+def _update(args: argparse.Namespace, settings: Settings) -> int:
+    sparql = args.sparql if args.sparql is not None else _read_text(args.file)
+    check_complexity(sparql)
+    store = _oxigraph_store(settings)
+    effect = store.update(clear_silently(sparql), who=_cli_user(), visibility=args.visibility)
+    print(f"updated: {describe_changes(effect.changes)}")
+    _say_pruned(store.pruned, settings)
+    return 0
+
+
+def _writes(args: argparse.Namespace, settings: Settings) -> int:
+    store = _oxigraph_store(settings)
+    writes = store.journal.writes() if store.journal else []
+    chosen = [w for w in writes if w.seq in args.seqs]
+    unknown = sorted(set(args.seqs) - {w.seq for w in chosen})
+    if unknown:
+        raise KgError(f"no journaled write #{unknown[0]}; see: python -m kg writes")
+    if args.action in ("show", "drop") and not chosen:
+        raise KgError(f"say which write(s): python -m kg writes {args.action} N")
+    if args.action == "list":
+        print(format_writes(writes))
+    elif args.action == "show":
+        print("\n\n".join(format_write(w) for w in chosen))
+    elif args.action == "drop":
+        assert store.journal is not None
+        store.journal.end("drop", [w.seq for w in chosen], f"dropped by {_cli_user()}")
+        print(f"dropped write(s) #{', #'.join(str(w.seq) for w in chosen)} from replay: the store keeps them until the "
+              "next build, which no longer applies them")
+    else:
+        text = writes_as_update([w for w in writes if w.is_active])
+        if args.output:
+            write_atomically(Path(args.output), text.encode("utf-8"))
+            print(f"wrote {sum(1 for w in writes if w.is_active)} write(s) to {args.output}", file=sys.stderr)
+        else:
+            sys.stdout.write(text)
+    return 0
+
+
+def _cli_user() -> str:
+    return f"cli:{getpass.getuser()}"
+
+
+def _read_text(path: str) -> str:
+    try:
+        return Path(path).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise KgError(f"cannot read {path}: {exc}") from exc
 
 
 def _validate(args: argparse.Namespace, settings: Settings) -> int:
@@ -216,10 +323,7 @@ def _query(args: argparse.Namespace, settings: Settings) -> int:
     elif args.sparql:
         sparql = args.sparql
     else:
-        try:
-            sparql = Path(args.file).read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as exc:
-            raise KgError(f"cannot read query file {args.file}: {exc}") from exc
+        sparql = _read_text(args.file)
     check_complexity(sparql)  # the parser would crash this process rather than refuse
     view = configured_store(settings).view(args.audience)
     form = query_form(sparql)

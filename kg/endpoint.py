@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Protocol
 
 from kg.access import PUBLIC
+from kg.delta import WriteEffect
 from kg.errors import KgError, QueryError
 from kg.execute import QueryRequest, execute
 from kg.formats import RDF_FORMATS, RESULTS_FORMATS
@@ -35,7 +36,9 @@ class Executor(Protocol):
 
     def query(self, audience: str, request: QueryRequest, fmt: str) -> Serialized: ...
 
-    def update(self, sparql: str, base_iri: str | None) -> None: ...
+    def update(self, sparql: str, base_iri: str | None, *, who: str = "", visibility: str | None = None) -> None:
+        """Run a checked update; `who` names the writer for the history, `visibility` is given to the
+        graphs it creates (public or internal; None: internal)."""
 
     def close(self) -> None: ...
 
@@ -54,12 +57,13 @@ class WorkerExecutor:
         answer, _ = self.pool.run(job, self.limits.timeout_s)
         return answer  # type: ignore[no-any-return]
 
-    def update(self, sparql: str, base_iri: str | None) -> None:
-        def prepare(version: Path) -> None:
-            source = self.store.source_path()
-            self.pool.run(UpdateJob(str(source or ""), str(version), sparql, base_iri), self.limits.update_timeout_s)
+    def update(self, sparql: str, base_iri: str | None, *, who: str = "", visibility: str | None = None) -> None:
+        def run(previous: Path | None, version: Path) -> WriteEffect:
+            job = UpdateJob(str(previous or ""), str(version), sparql, base_iri, visibility)
+            effect, _ = self.pool.run(job, self.limits.update_timeout_s)
+            return effect  # type: ignore[no-any-return]
 
-        self.store.publish(prepare)
+        self.store.write(run, sparql=sparql, base_iri=base_iri, who=who, visibility=visibility)
 
     def close(self) -> None:
         self.pool.close()
@@ -75,8 +79,8 @@ class InProcessExecutor:
     def query(self, audience: str, request: QueryRequest, fmt: str) -> Serialized:
         return execute(self.store.view(audience).handle(), request, fmt, self.limits.max_rows)
 
-    def update(self, sparql: str, base_iri: str | None) -> None:
-        self.store.update(sparql, base_iri)
+    def update(self, sparql: str, base_iri: str | None, *, who: str = "", visibility: str | None = None) -> None:
+        self.store.update(sparql, base_iri, who=who, visibility=visibility)
 
     def close(self) -> None:
         pass
@@ -91,10 +95,14 @@ class RemoteExecutor:
     def query(self, audience: str, request: QueryRequest, fmt: str) -> Serialized:
         if request.default_graphs or request.named_graphs:
             raise QueryError("default-graph-uri / named-graph-uri are not supported on a remote store")
+        if request.functions is not None:  # the remote server knows no fn: function (kg.functions)
+            raise QueryRejected("fn:similarity and fn:textScore are not available on a remote store")
         media = (RESULTS_FORMATS.get(fmt) or RDF_FORMATS[fmt]).media_type
         return Serialized(self.store.view(audience).query_to(request.query, fmt), media)
 
-    def update(self, sparql: str, base_iri: str | None) -> None:
+    def update(self, sparql: str, base_iri: str | None, *, who: str = "", visibility: str | None = None) -> None:
+        if visibility == PUBLIC:
+            raise QueryRejected("a remote store keeps its own graph visibility; visibility=public is not available here")
         self.store.update(sparql, base_iri)
 
     def close(self) -> None:
@@ -125,9 +133,11 @@ class QueryService:
         self.check(request.query, request.base_iri)
         return self.executor.query(audience, request, fmt)
 
-    def update(self, text: str, dataset: UpdateDataset, base_iri: str | None = None) -> None:
+    def update(self, text: str, dataset: UpdateDataset, base_iri: str | None = None, *, who: str = "",
+               visibility: str | None = None) -> None:
         self.check(text, base_iri)
-        self.executor.update(clear_silently(apply_update_dataset(text, dataset)), base_iri)
+        self.executor.update(clear_silently(apply_update_dataset(text, dataset)), base_iri, who=who,
+                             visibility=visibility)
 
     def close(self) -> None:
         self.executor.close()

@@ -8,7 +8,7 @@ import pyoxigraph as ox
 
 from kg.errors import DataFileError
 from kg.formats import RdfFormat, prefixes, rdf_format_for_path
-from kg.store import GraphView, Store
+from kg.store import GraphView, OxigraphStore, Store
 from ontology import PREFIXES
 
 
@@ -31,5 +31,8 @@ def import_file(store: Store, path: Path) -> int:
         quads = list(ox.parse(path=str(path), format=fmt.ox_format))
     except (SyntaxError, OSError) as exc:
         raise DataFileError(f"{path}: cannot be read as {fmt.name}: {exc}") from exc
-    store.replace_all(quads)
+    if isinstance(store, OxigraphStore):
+        store.replace_all(quads, kind="import", note=path.name)  # a build later asks before replacing it
+    else:
+        store.replace_all(quads)
     return len(quads)

@@ -3,6 +3,7 @@ search index, then prove it by looking for every identifying value in what is le
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 from collections.abc import Sequence
@@ -42,12 +43,16 @@ def forget_person(store: Store, person_id: str, *, data_dirs: Sequence[Path], ba
     values = _identifying_values(base_uri, person_id, record)
     text = data_file.path.read_text(encoding="utf-8")
     remaining = _without_record(text, person_id, data_file.display)
+    journal = store.journal if isinstance(store, OxigraphStore) else None
+    mentioned = journal.mentioning(values) if journal else []  # admin writes about the person
     write_atomically(data_file.path, remaining.encode("utf-8"))
     try:
-        build(data_dirs, base_uri, store)
+        build(data_dirs, base_uri, store, skip=mentioned)
     except KgError:
         write_atomically(data_file.path, text.encode("utf-8"))  # nothing half-done: the file comes back as it was
         raise
+    if journal:
+        journal.erase(mentioned, "held personal data removed by kg forget")
     if isinstance(store, OxigraphStore):
         store.drop_old_versions()
     _drop_index_mentioning(index_path, values)
@@ -125,6 +130,12 @@ def _files_mentioning(folder: Path, values: tuple[str, ...], suffixes: tuple[str
             if p.is_file() and (not suffixes or p.suffix.lower() in suffixes) and any(n in p.read_bytes() for n in needles)]
 
 
+def _mentions(path: Path, values: tuple[str, ...]) -> bool:
+    """Whether the file holds a value, as written or escaped the way JSON writes it."""
+    data = path.read_bytes()
+    return any(v.encode() in data or json.dumps(v, ensure_ascii=False)[1:-1].encode() in data for v in values)
+
+
 def _verify(store: Store, person_id: str, values: tuple[str, ...], data_dirs: Sequence[Path], store_path: Path,
             index_path: Path) -> tuple[tuple[str, ...], tuple[str, ...]]:
     checked, leftovers = [], []
@@ -139,6 +150,11 @@ def _verify(store: Store, person_id: str, values: tuple[str, ...], data_dirs: Se
     for folder in data_dirs:
         checked.append(f"data files in {folder}")
         leftovers += [f"data: {p}" for p in _files_mentioning(folder, tuple(needles), suffixes=SUFFIXES)]
+    journal = getattr(store, "journal", None)
+    if journal and journal.path.exists():
+        checked.append(f"write journal {journal.path}")
+        if _mentions(journal.path, values):
+            leftovers.append(f"write journal: {journal.path}")
     folders = [(v, "store") for v in store_path.parent.glob(f"{store_path.name}-*") if v.is_dir()]
     for folder, label in [*folders, (index_path, "search index")]:
         if folder.exists():

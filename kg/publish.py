@@ -48,16 +48,28 @@ def publish_version(path: Path, fill: Callable[[Path], object], *, keep: Iterabl
     return version
 
 
-def prune(path: Path, keep: Iterable[str]) -> None:
-    """Remove the version folders of `path` except those named in `keep`. A folder another writer
-    is still filling is locked and left alone; one whose writer was killed is not, and goes here."""
-    kept = set(keep)
-    for old in path.parent.glob(f"{path.name}-*"):
-        if old.name in kept or old.is_symlink() or not old.is_dir():
+def version_folders(path: Path) -> list[Path]:
+    """The version folders of `path`, oldest first (their names end in the time they were made)."""
+    def made(folder: Path) -> int:
+        suffix = folder.name.rsplit("-", 1)[-1]
+        return int(suffix) if suffix.isdigit() else 0
+
+    return sorted((p for p in path.parent.glob(f"{path.name}-*") if p.is_dir() and not p.is_symlink()), key=made)
+
+
+def prune(path: Path, keep: Iterable[str]) -> list[str]:
+    """Remove the version folders of `path` except those named in `keep`, and return the names of
+    those removed. A folder another writer is still filling is locked and left alone; one whose
+    writer was killed is not, and goes here."""
+    kept, removed = set(keep), []
+    for old in version_folders(path):
+        if old.name in kept:
             continue
         with suppress(OSError), _locked(old, wait=False) as is_free:  # OSError: another prune came first
             if is_free:
                 shutil.rmtree(old, ignore_errors=True)
+                removed.append(old.name)
+    return removed
 
 
 def publish_folder(path: Path, fill: Callable[[Path], object]) -> None:

@@ -40,6 +40,9 @@ EXAMPLES = (  # shown in the SPARQL editor: the common questions of partner inst
     ("Missions without a programme", "missions_without_programme"),
     ("Programmes of each organisation", "programmes_of_organisation"),
     ("Knowledge questions per cluster", "questions_per_cluster"),
+    ("Questions closest to a text (fn:similarity)", "questions_like_a_text"),
+    ("Programmes and projects by keywords (fn:textScore)", "consortia_by_keywords"),
+    ("Organisations that worked with TNO on a mission A project", "worked_with_tno_mission_a"),
 )
 
 

@@ -9,16 +9,19 @@ from urllib.parse import urljoin, urlsplit
 
 from kg.errors import QueryError
 from kg.queries import SAFE_IRI
-from kg.sparql_lexer import IRI, PNAME, PUNCT, Token, cached_per_text, tokens
+from kg.sparql_lexer import IRI, PNAME, PUNCT, STRING, VAR, Token, cached_per_text, tokens
 
 MAX_NESTING = 200  # groups, brackets and parentheses inside each other
 MAX_OPERATORS = 1_000  # path and expression operators in one request
 _OPERATORS = frozenset({"&&", "||", "/", "|", "^", "+", "*", "!", "-", "=", "!=", "<", ">", "<=", ">=", "?"})
 _FORMS = ("SELECT", "ASK", "CONSTRUCT", "DESCRIBE")
 _OUTBOUND = ("SERVICE", "LOAD")
-_PROLOGUE_OR_OUTBOUND = frozenset({"BASE", "PREFIX", *_OUTBOUND})
+_PROLOGUE = ("BASE", "PREFIX")
+_PROLOGUE_OR_OUTBOUND = frozenset({*_PROLOGUE, *_OUTBOUND})
 _UCHAR = re.compile(r"\\u([0-9A-Fa-f]{4})|\\U([0-9A-Fa-f]{8})")
 _LOCAL_ESCAPE = re.compile(r"\\(.)")
+_STRING_ESCAPE = re.compile(r"\\u([0-9A-Fa-f]{4})|\\U([0-9A-Fa-f]{8})|\\([tbnrf\"'\\\\])")
+_ECHAR = {"t": "\t", "b": "\b", "n": "\n", "r": "\r", "f": "\f", '"': '"', "'": "'", "\\": "\\"}
 
 
 def check_complexity(sparql: str) -> None:
@@ -71,15 +74,68 @@ def _outbound_calls(sparql: str, base_iri: str | None) -> tuple[str | None, ...]
         if keyword not in _PROLOGUE_OR_OUTBOUND:
             continue
         following = stream[i + 1:i + 3]
-        if keyword == "BASE" and following[:1] and following[0].kind == IRI:
-            base = _iri_of(following[0], prefixes, base)
-        elif keyword == "PREFIX" and len(following) == 2 and following[0].kind == PNAME and following[1].kind == IRI:
-            prefixes[following[0].text[:-1]] = _iri_of(following[1], prefixes, base)
+        if keyword in _PROLOGUE:
+            base = _declare(keyword, following, prefixes, base)
         elif keyword in _OUTBOUND:
             target = stream[i + 2] if following[:1] and following[0].keyword == "SILENT" and len(following) > 1 else (
                 following[0] if following else None)
             found.append(_iri_of(target, prefixes, base) if target is not None else None)
     return tuple(found)
+
+
+def _declare(keyword: str, following: tuple[Token, ...], prefixes: dict[str, str | None], base: str | None) -> str | None:
+    """Record a BASE or PREFIX declaration (`following`: the two tokens after its keyword); returns the
+    base in force after it."""
+    if keyword == "BASE" and following[:1] and following[0].kind == IRI:
+        return _iri_of(following[0], prefixes, base)
+    if keyword == "PREFIX" and len(following) == 2 and following[0].kind == PNAME and following[1].kind == IRI:
+        prefixes[following[0].text[:-1]] = _iri_of(following[1], prefixes, base)
+    return base
+
+
+def extension_calls(sparql: str, namespace: str, base_iri: str | None = None) -> list[tuple[str, str]]:
+    """(function IRI, text) for every string literal written as a direct argument of a call to a
+    function in `namespace`, IRIs resolved as the engine resolves them: the texts a server must
+    prepare before the query runs (kg.functions). A text computed in the query is not among them."""
+    return list(_extension_calls(sparql, namespace, base_iri))
+
+
+@cached_per_text
+def _extension_calls(sparql: str, namespace: str, base_iri: str | None) -> tuple[tuple[str, str], ...]:
+    found: list[tuple[str, str]] = []
+    prefixes: dict[str, str | None] = {}
+    base = base_iri
+    stream = tokens(sparql)
+    for i, token in enumerate(stream):
+        if token.keyword in _PROLOGUE:
+            base = _declare(token.keyword, stream[i + 1:i + 3], prefixes, base)
+        elif token.kind in (IRI, PNAME) and i + 1 < len(stream) and stream[i + 1].text == "(":
+            function = _iri_of(token, prefixes, base)
+            if function is not None and function.startswith(namespace):
+                found += [(function, text) for text in _string_arguments(stream, i + 1)]
+    return tuple(found)
+
+
+def _string_arguments(stream: tuple[Token, ...], opening: int) -> list[str]:
+    """The string literals directly inside the parentheses opened at `opening` (not nested deeper)."""
+    depth, texts = stream[opening].depth, []
+    for token in stream[opening + 1:]:
+        if token.depth < depth or (token.depth == depth and token.text == ")"):
+            break
+        if token.depth == depth and token.kind == STRING:
+            texts.append(_string_value(token))
+    return texts
+
+
+def _string_value(token: Token) -> str:
+    """The value of a string literal token, its quotes removed and its escapes processed."""
+    quotes = 3 if token.text[:3] in ('"""', "'''") else 1
+    return _STRING_ESCAPE.sub(_unescaped_string, token.text[quotes:-quotes])
+
+
+def _unescaped_string(match: re.Match[str]) -> str:
+    code = match.group(1) or match.group(2)
+    return chr(int(code, 16)) if code else _ECHAR[match.group(3)]
 
 
 def _iri_of(token: Token, prefixes: dict[str, str | None], base: str | None) -> str | None:
@@ -163,3 +219,71 @@ def _insert_before(text: str, offsets: list[int], piece: str) -> str:
         pieces += [text[last:offset], piece]
         last = offset
     return "".join(pieces) + text[last:]
+
+
+_GRAPH_INTRODUCERS = frozenset({"GRAPH", "WITH", "TO", "ADD", "MOVE", "COPY", "USING", "NAMED"})
+
+
+def written_graphs(update: str, base_iri: str | None = None) -> frozenset[str] | None:
+    """The named graphs an update may read or change, from its text: every graph it names (after
+    GRAPH, WITH, USING [NAMED], TO, ADD, MOVE or COPY). None when the text does not say which: a graph
+    variable (GRAPH ?g), ALL, DROP/CLEAR NAMED, or a prefixed name that cannot be resolved. The
+    default graph is not listed: any update may read and change it."""
+    return _written_graphs(update, base_iri)
+
+
+@cached_per_text
+def _written_graphs(update: str, base_iri: str | None) -> frozenset[str] | None:
+    found: set[str] = set()
+    prefixes: dict[str, str | None] = {}
+    base = base_iri
+    stream = tokens(update)
+    for i, token in enumerate(stream):
+        keyword = token.keyword
+        following = stream[i + 1:i + 3]
+        if keyword in _PROLOGUE:
+            base = _declare(keyword, following, prefixes, base)
+        elif keyword == "ALL" or (keyword == "NAMED" and (i == 0 or stream[i - 1].keyword != "USING")):
+            return None
+        elif keyword in _GRAPH_INTRODUCERS or (keyword == "SILENT" and i and stream[i - 1].keyword in _GRAPH_INTRODUCERS):
+            target = following[0] if following else None
+            if target is None or target.kind == VAR:
+                return None
+            if target.kind in (IRI, PNAME):
+                iri = _iri_of(target, prefixes, base)
+                if iri is None:
+                    return None
+                found.add(iri)
+    return frozenset(found)
+
+
+def data_operations(update: str) -> list[tuple[str, str]] | None:
+    """An update made only of INSERT DATA and DELETE DATA operations, as ("INSERT" or "DELETE", that
+    operation's text written as an INSERT DATA with the prologue before it), in order: their quads are
+    all they change, so a write can be worked out without reading any graph (kg.delta). None for an
+    update with any other operation."""
+    return _data_operations(update)
+
+
+@cached_per_text
+def _data_operations(update: str) -> list[tuple[str, str]] | None:
+    found: list[tuple[str, str]] = []
+    stream = tokens(update)
+    declared = ""  # the PREFIX and BASE declarations so far: each holds for the operations after it
+    start = 0
+    for i, token in enumerate((*stream, None)):
+        if token is not None and not (token.depth == 0 and token.text == ";"):
+            continue
+        operation = list(stream[start:i])
+        start = i + 1
+        body = _without_prologue(operation)
+        if len(operation) > len(body):
+            last = operation[len(operation) - len(body) - 1]
+            declared += update[operation[0].start:last.start + len(last.text)] + "\n"
+        if not body:
+            continue  # a trailing ';', or a prologue alone
+        if len(body) < 2 or body[0].keyword not in ("INSERT", "DELETE") or body[1].keyword != "DATA":
+            return None
+        end = token.start if token is not None else len(update)
+        found.append((body[0].keyword, f"{declared}INSERT{update[body[0].start + len(body[0].text):end]}"))
+    return found or None

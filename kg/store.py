@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import fcntl
 import os
+import shutil
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -12,11 +13,15 @@ from typing import Any, Protocol
 import pyoxigraph as ox
 
 from kg.access import AUDIENCES, INTERNAL, read_policy, view_quads
+from kg.delta import DEFAULT_FILE, LAYOUT, WriteEffect, apply_write, fill_views, mark_complete, write_version
 from kg.errors import QueryError, StoreError
 from kg.formats import rdf_format, results_format
-from kg.publish import PublishFailed, prune, publish_version
+from kg.journal import Journal, now
+from kg.journal import Write as JournalWrite
+from kg.publish import PublishFailed, prune, publish_version, version_folders
 from kg.remote import RemoteEndpoint, RemoteStore
 from kg.terms import to_python
+from kg.versions import MANIFEST, VersionInfo, find_version, list_versions, read_manifest, write_manifest
 from ontology import PREFIXES
 
 
@@ -149,36 +154,18 @@ def _fill_views(source: ox.Store, make: Callable[[str], ox.Store]) -> dict[str, 
     return views
 
 
-def apply_update(source: ox.Store, target: ox.Store, sparql: str, base_iri: str | None) -> None:
-    """Copy `source` into `target`, then run the update on `target` (the source stays as it was)."""
-    target.bulk_extend(source.quads_for_pattern(None, None, None, None))
-    try:
-        target.update(sparql, base_iri=base_iri)
-    except SyntaxError as exc:
-        raise QueryError(f"malformed SPARQL update: {exc}") from exc
-    except RuntimeError as exc:  # pyoxigraph's evaluation errors, e.g. CLEAR of a graph that does not exist
-        raise QueryError(f"the update could not be applied: {exc}") from exc
-    except OSError as exc:
-        raise StoreError(f"the update failed: {exc}") from exc
-
-
-LAYOUT = "layout-2"  # a file in every version folder: the source store plus one view per audience
-
-
 def fill_version(version: Path, fill: Callable[[ox.Store], object]) -> None:
-    """Fill the new, empty version folder completely: the source store as `fill` writes it, one view
-    per audience, and the layout marker last (a folder without it is never opened)."""
-    source = ox.Store(str(version / "source"))
-    fill(source)
-    views = _fill_views(source, lambda audience: ox.Store(str(version / audience)))
-    for store in (source, *views.values()):
-        store.flush()
-    del source, views, store  # release the RocksDB locks before the folder goes live
-    (version / LAYOUT).write_text("source/ plus one view per audience: public/, internal/\n")
+    """Fill the new, empty version folder completely: the dataset `fill` writes into an in-memory
+    store, as one view per audience plus its default graph (kg.delta), and the layout marker last
+    (a folder without it is never opened)."""
+    dataset = ox.Store()
+    fill(dataset)
+    fill_views(version, dataset.quads_for_pattern(None, None, None, None))
+    mark_complete(version)
 
 
 class MemoryStore(_InternalReads):
-    """An in-memory Oxigraph store: fast, nothing persisted. For tests and throw-away runs."""
+    """An in-memory Oxigraph store: fast, nothing persisted, no journal. For tests and throw-away runs."""
 
     name = "memory"
 
@@ -191,46 +178,54 @@ class MemoryStore(_InternalReads):
         return source, {a: View(a, handle) for a, handle in views.items()}
 
     def handle(self) -> ox.Store:
-        """The source store (named graphs as written; its default graph is not the union)."""
+        """The dataset as written (named graphs; its default graph is not the union)."""
         return self._state[0]
 
     def view(self, audience: str) -> View:
         return self._state[1][audience]
 
-    def replace_all(self, quads: Iterable[ox.Quad]) -> None:
+    def replace_all(self, quads: Iterable[ox.Quad], **_: object) -> None:
         fresh = ox.Store()
         fresh.bulk_extend(quads)
         self._state = self._derive(fresh)  # one reference swap: readers see the old or the new state
 
-    def update(self, sparql: str, base_iri: str | None = None) -> None:
+    def update(self, sparql: str, base_iri: str | None = None, *, who: str = "",
+               visibility: str | None = None) -> None:
         fresh = ox.Store()
-        apply_update(self._state[0], fresh, sparql, base_iri)
+        fresh.bulk_extend(self._state[0].quads_for_pattern(None, None, None, None))
+        apply_write(fresh, sparql, base_iri, visibility)
         self._state = self._derive(fresh)
+
+
+Write = Callable[[Path | None, Path], WriteEffect]  # (the current version, the new folder) -> its effect
 
 
 class OxigraphStore(_InternalReads):
     """The embedded, persistent Oxigraph store (RocksDB) at `path`.
 
-    `path` is a symbolic link to a versioned folder that is only ever opened read-only. It holds
-    the source store (`source/`, what writes change) and one materialised view per audience
-    (`public/`, `internal/`, see kg.access). Every write (a build, an import, a SPARQL update)
-    fills a new folder and then swaps the link with one atomic rename (kg.publish), under a file
-    lock: a crash or a failed write never leaves a half-written store, readers in other processes
-    keep answering from the old version and pick up the new one on their next request, and the
-    previous version is kept for readers still busy with it.
+    `path` is a symbolic link to a versioned folder that is only ever opened read-only. It holds one
+    materialised view per audience (`public/`, `internal/`, see kg.access) and the default graph as
+    written (kg.delta). Every write (a build, an import, a SPARQL update, a rollback) fills a new
+    folder and then swaps the link with one atomic rename (kg.publish), under a file lock: a crash or
+    a failed write never leaves a half-written store, readers in other processes keep answering from
+    the old version and pick up the new one on their next request. The newest `keep_versions` stay
+    for rollbacks (kg.versions). Admin writes are journaled first (kg.journal), so that a rebuild from
+    the data files replays them (kg.replay).
     """
 
     name = "oxigraph"
 
-    def __init__(self, path: Path, *, create: bool = False) -> None:
-        self.path = path
+    def __init__(self, path: Path, *, create: bool = False, journal: Journal | None = None,
+                 keep_versions: int = 10) -> None:
+        self.path, self.journal, self.keep_versions = path, journal, max(2, keep_versions)
         self._opened: Path | None = None
         self._stores: dict[str, ox.Store] = {}
         self._folder: Path | None = None  # the link's folder, resolved once
+        self.pruned: list[str] = []  # the versions the last write removed
         if not path.exists():
             if not create:
                 raise StoreError(f"no graph store at {path}; build one first with: python -m kg build")
-            self.replace_all([])
+            self.replace_all([], kind="build", note="an empty store")
 
     def version_path(self) -> Path:
         """The folder of the current version (changes with every write). Read on every request, so
@@ -241,6 +236,10 @@ class OxigraphStore(_InternalReads):
             return self._folder / os.readlink(self.path)  # the link names a sibling folder (kg.publish)
         except OSError:  # not a link (yet): resolve the long way
             return self.path.resolve()
+
+    def current(self) -> Path | None:
+        """The current version's folder; None for a store not written yet."""
+        return self.version_path() if self.path.exists() else None
 
     def _open(self, part: str) -> ox.Store:
         return self._open_at(part)[0]
@@ -262,8 +261,8 @@ class OxigraphStore(_InternalReads):
         return self._stores[part], current
 
     def handle(self) -> ox.Store:
-        """The source store (named graphs as written; its default graph is not the union)."""
-        return self._open("source")
+        """The internal view: every named graph as written (its default graph is their union)."""
+        return self._open(INTERNAL)
 
     def view(self, audience: str) -> View:
         if audience not in AUDIENCES:
@@ -271,20 +270,75 @@ class OxigraphStore(_InternalReads):
         handle, current = self._open_at(audience)
         return View(audience, handle, current / audience)
 
-    def source_path(self) -> Path | None:
-        """The source store's folder in the current version (None before the first write)."""
-        return self.version_path() / "source" if self.path.exists() else None
+    def replace_all(self, quads: Iterable[ox.Quad], *, kind: str = "import", writes: tuple[int, ...] = (),
+                    note: str = "") -> None:
+        """Make the store hold exactly these quads: a build (holding the journaled `writes` it replayed)
+        or an import (a whole dump; `note` names it)."""
+        listed = list(quads)
 
-    def replace_all(self, quads: Iterable[ox.Quad]) -> None:
-        self.publish(lambda version: fill_version(version, lambda fresh: fresh.bulk_extend(quads)))
+        def fill(version: Path) -> VersionInfo:
+            fill_version(version, lambda dataset: dataset.bulk_extend(listed))
+            return VersionInfo(version.name, kind, now(), writes=writes, quads=len(listed), note=note)
 
-    def update(self, sparql: str, base_iri: str | None = None) -> None:
-        """Run an update in this process (the build and the CLI; the endpoint runs updates in a worker
+        self.publish(fill)
+
+    def update(self, sparql: str, base_iri: str | None = None, *, who: str = "",
+               visibility: str | None = None) -> WriteEffect:
+        """Run an update in this process (the CLI and tests; the endpoint runs updates in a worker
         under a time limit: kg.endpoint)."""
-        def fill(fresh: ox.Store) -> None:
-            apply_update(self.handle() if self.path.exists() else ox.Store(), fresh, sparql, base_iri)
+        return self.write(lambda previous, version: write_version(previous, version, sparql, base_iri, visibility),
+                          sparql=sparql, base_iri=base_iri, who=who, visibility=visibility)
 
-        self.publish(lambda version: fill_version(version, fill))
+    def write(self, run: Write, *, sparql: str, base_iri: str | None, who: str,
+              visibility: str | None) -> WriteEffect:
+        """An admin write: `run` fills the new version from the current one (here or in a worker),
+        the journal gets the write (synced), then the version goes live. A process killed between the
+        two leaves a journaled write the store never had: the next write marks it abandoned."""
+        effects: list[WriteEffect] = []
+
+        def fill(version: Path) -> VersionInfo:
+            previous = self.current()
+            held = read_manifest(previous).writes if previous else ()
+            effect = run(previous, version)
+            mark_complete(version)
+            effects.append(effect)
+            if self.journal is None:
+                return VersionInfo(version.name, "write", now(), who=who, writes=held, changes=effect.changes)
+            seq = self.journal.next_seq()
+            self.journal.append_write(JournalWrite(seq, now(), who, sparql, base_iri, visibility, effect.changes,
+                                                   version.name))
+            return VersionInfo(version.name, "write", now(), who=who, writes=(*held, seq), changes=effect.changes)
+
+        self.publish(fill)
+        return effects[0]
+
+    def rollback(self, name: str, *, who: str = "") -> VersionInfo:
+        """Make a kept version current again, as a new version (so the history only grows). Journaled
+        writes it does not hold are reverted (a rebuild no longer replays them); reverted writes it
+        holds are restored."""
+        source = find_version(self.path, name, complete=LAYOUT)
+        target = read_manifest(source)
+
+        def fill(version: Path) -> VersionInfo:
+            for part in AUDIENCES:
+                ox.Store.read_only(str(source / part)).backup(str(version / part))
+            if (source / DEFAULT_FILE).exists():
+                shutil.copyfile(source / DEFAULT_FILE, version / DEFAULT_FILE)
+            mark_complete(version)
+            if self.journal is not None:
+                writes = {w.seq: w for w in self.journal.writes()}
+                self.journal.end("revert", [s for s, w in writes.items() if w.is_active and s not in target.writes],
+                                 f"rolled back to version {source.name}")
+                self.journal.restore([s for s in target.writes if s in writes and writes[s].ended == "revert"],
+                                     f"rolled back to version {source.name}")
+            return VersionInfo(version.name, "rollback", now(), who=who, writes=target.writes, quads=target.quads,
+                               note=source.name)
+
+        return self.publish(fill)
+
+    def history(self) -> list[VersionInfo]:
+        """The kept versions, oldest first."""
+        return list_versions(self.path, complete=LAYOUT) if self.path.exists() else []
 
     @contextmanager
     def _write_lock(self) -> Iterator[None]:
@@ -301,16 +355,39 @@ class OxigraphStore(_InternalReads):
         finally:
             os.close(lock)
 
-    def publish(self, prepare: Callable[[Path], object]) -> None:
-        """Write a new version: `prepare` fills a new, empty folder completely (kg.store.fill_version,
-        here or in a worker process), then it goes live in one rename (kg.publish), under the write
-        lock. Whatever goes wrong before that leaves the current version as it was and no folder
-        behind. The previous version and the one this process has open stay for their readers."""
+    def publish(self, prepare: Callable[[Path], VersionInfo]) -> VersionInfo:
+        """Write a new version: `prepare` fills a new, empty folder completely and describes it, then it
+        goes live in one rename (kg.publish), under the write lock. Whatever goes wrong before that
+        leaves the current version as it was and no folder behind. The newest `keep_versions`, the
+        previous one and the one this process has open stay; older ones are pruned (`pruned`)."""
+        described: list[VersionInfo] = []
+
+        def fill(version: Path) -> None:
+            info = prepare(version)
+            write_manifest(version, info)
+            described.append(info)
+
         try:
             with self._write_lock():
-                publish_version(self.path, prepare, keep={self._opened.name} if self._opened else ())
+                self._reconcile()
+                kept = {folder.name for folder in version_folders(self.path)}
+                version = publish_version(self.path, fill, keep=kept)
+                newest = {folder.name for folder in version_folders(self.path)[-self.keep_versions:]}
+                self.pruned = prune(self.path, keep={*newest, version.name, *(
+                    [self._opened.name] if self._opened else [])})
         except PublishFailed as exc:  # a read-only or full disk, a missing folder: said plainly, nothing changed
             raise StoreError(f"cannot write a new store version next to {self.path}: {exc.reason}") from exc
+        return described[0]
+
+    def _reconcile(self) -> None:
+        """Journaled writes the current version does not hold, and no event ended, were cut off by a
+        killed process before they went live: say so in the journal (under the write lock)."""
+        current = self.current()
+        if self.journal is None or current is None or not (current / MANIFEST).exists():
+            return
+        held = set(read_manifest(current).writes)
+        self.journal.end("abandon", [w.seq for w in self.journal.active() if w.seq not in held],
+                         "the process stopped before this write went live; the store never had it")
 
     def drop_old_versions(self) -> None:
         """Remove every version but the current one (after removing personal data, nothing older may stay)."""
@@ -318,13 +395,15 @@ class OxigraphStore(_InternalReads):
             prune(self.path, keep={self.path.resolve().name})
 
 
-def open_store(kind: str, path: Path, *, create: bool = False, remote: RemoteEndpoint | None = None) -> Store:
+def open_store(kind: str, path: Path, *, create: bool = False, remote: RemoteEndpoint | None = None,
+               journal: Path | None = None, keep_versions: int = 10) -> Store:
     """A store of `kind`: 'oxigraph' (embedded, in the folder `path`; `create` allows an empty one to be
-    made), 'memory' (new and empty) or 'remote' (at the `remote` endpoint)."""
+    made; admin writes journaled in the file `journal`, `keep_versions` kept), 'memory' (new and empty)
+    or 'remote' (at the `remote` endpoint)."""
     if kind == "memory":
         return MemoryStore()
     if kind == "remote":
         return RemoteStore.at(remote or RemoteEndpoint("", "", ""))  # without a query URL: a StoreError that says so
     if kind != "oxigraph":
         raise StoreError(f"unknown store {kind!r}: choose 'oxigraph', 'memory' or 'remote'")
-    return OxigraphStore(path, create=create)
+    return OxigraphStore(path, create=create, journal=Journal(journal) if journal else None, keep_versions=keep_versions)

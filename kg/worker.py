@@ -11,9 +11,12 @@ from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
 
+from kg.delta import WriteEffect
 from kg.errors import KgError, QueryError, StoreError, UnsupportedResultFormat
 from kg.execute import QueryRequest, execute
 from kg.results import Serialized
+
+_KEPT_VIEWS = 2  # view folders of older store versions kept open besides those of the newest one asked for
 
 
 class QueryTimeout(KgError):
@@ -30,10 +33,11 @@ class QueryJob:
 
 @dataclass(frozen=True)
 class UpdateJob:
-    source: str  # the source store of the current version (read-only)
-    target: str  # the new version's folder, filled by the worker (kg.store.fill_version)
+    previous: str  # the current version's folder (read-only); "" for an empty store
+    target: str  # the new version's folder, filled by the worker (kg.delta.write_version)
     sparql: str
     base_iri: str | None
+    visibility: str | None = None  # of the graphs the update creates
 
 
 _ERRORS: dict[str, type[KgError]] = {"query": QueryError, "format": UnsupportedResultFormat, "store": StoreError}
@@ -60,7 +64,7 @@ def _serve(conn: Connection, fenced: bool) -> None:
             continue
         try:
             started = time.perf_counter()
-            result = _run_update(job) if isinstance(job, UpdateJob) else _run_query(job, opened)
+            result = _run_update(job, opened) if isinstance(job, UpdateJob) else _run_query(job, opened)
             conn.send(("ok", (result, time.perf_counter() - started)))
         except QueryError as exc:
             conn.send(("query", str(exc)))
@@ -73,21 +77,27 @@ def _serve(conn: Connection, fenced: bool) -> None:
 
 
 def _run_query(job: QueryJob, opened: dict[str, Any]) -> Serialized:
+    return execute(_view(job.version, opened), job.request, job.fmt, job.max_rows)
+
+
+def _view(folder: str, opened: dict[str, Any]) -> Any:  # noqa: ANN401 - a pyoxigraph Store, imported lazily
+    """A view folder opened read-only, kept for the next job: the views of one or two store versions
+    (the current one, and the one a write is making from it) stay open, older ones are let go."""
     import pyoxigraph as ox
 
-    if job.version not in opened:
-        opened.clear()  # one store version open at a time
-        opened[job.version] = ox.Store.read_only(job.version)
-    return execute(opened[job.version], job.request, job.fmt, job.max_rows)
+    if folder not in opened:
+        version = str(Path(folder).parent)
+        for kept in [k for k in opened if str(Path(k).parent) != version][:-_KEPT_VIEWS]:
+            del opened[kept]
+        opened[folder] = ox.Store.read_only(folder)
+    return opened[folder]
 
 
-def _run_update(job: UpdateJob) -> None:
-    import pyoxigraph as ox
+def _run_update(job: UpdateJob, opened: dict[str, Any]) -> WriteEffect:
+    from kg.delta import write_version
 
-    from kg.store import apply_update, fill_version
-
-    source = ox.Store.read_only(job.source) if job.source else ox.Store()
-    fill_version(Path(job.target), lambda fresh: apply_update(source, fresh, job.sparql, job.base_iri))
+    return write_version(Path(job.previous) if job.previous else None, Path(job.target), job.sparql, job.base_iri,
+                         job.visibility, open_view=lambda folder: _view(str(folder), opened))
 
 
 class _Worker:

@@ -58,8 +58,24 @@ def _parser() -> argparse.ArgumentParser:
     match.add_argument("--no-samples", action="store_true",
                        help="leave sample records (illustrative, not real) out of every section and explanation")
     match.set_defaults(run=_match)
+    _partners_command(sub)
     _analytics(sub)
     return parser
+
+
+def _partners_command(sub: argparse._SubParsersAction) -> None:
+    text = ("organisations whose track record (projects, programmes) fits a proposal and adds what the consortium "
+            "lacks: clusters, missions, kinds of organisation; each with the projects behind it")
+    partners = sub.add_parser("partners", help=text, description=text)
+    source = partners.add_mutually_exclusive_group(required=True)
+    source.add_argument("file", nargs="?", metavar="FILE", help="a .txt, .md, .pdf or .docx proposal")
+    source.add_argument("--text", help="the proposal text itself")
+    partners.add_argument("--have", action="append", default=[], metavar="ORG",
+                          help="an organisation already in the consortium: id, IRI or name (TNO, \"tu delft\"); repeatable")
+    partners.add_argument("--json", action="store_true", help="machine-readable output")
+    partners.add_argument("--top", type=int, default=10, help="organisations suggested (default 10)")
+    _samples_flag(partners)
+    partners.set_defaults(run=_partners)
 
 
 def _analytics(sub: argparse._SubParsersAction) -> None:
@@ -100,14 +116,14 @@ def _index(settings: Settings, store: Store | None = None, *, audience: str = IN
                       progress=sys.stderr.isatty())
 
 
-def _matcher(settings: Settings) -> Matcher:
-    """search.service.open_matcher over the configured store, as configured, with its model loaded (every
+def _matcher(settings: Settings, store: Store | None = None) -> Matcher:
+    """search.service.open_matcher over `store` (default: the configured one), as configured, with its model loaded (every
     command that opens one encodes text), under _loading. torch and FAISS get one thread: a match
     encodes a few passages in batches of 4, too little work to share out (two threads took 2-20 times
     as long per match on a busy two-core machine, waiting on each other)."""
     with _loading():
         set_threads(1)
-        matcher = open_matcher(configured_store(settings), model=settings.model, index_path=settings.index_path,
+        matcher = open_matcher(store or configured_store(settings), model=settings.model, index_path=settings.index_path,
                                hnsw_threshold=settings.hnsw_threshold, dense_weight=settings.dense_weight,
                                lexical_weight=settings.lexical_weight, progress=sys.stderr.isatty(),
                                hubness_weight=settings.hubness_weight, strong_threshold=settings.strong_threshold,
@@ -156,6 +172,17 @@ def _match(args: argparse.Namespace, settings: Settings) -> int:
                       missions=iris("mission", args.mission), include_samples=not args.no_samples)
     result = _matcher(settings).match(text, top=max(1, args.top), filters=filters)
     return _emit(args, result, render_match(result))
+
+
+def _partners(args: argparse.Namespace, settings: Settings) -> int:
+    from search.render_partners import render_partners
+    from search.service import open_partner_finder
+
+    text = read_proposal(Path(args.file)) if args.file else args.text
+    store = configured_store(settings)
+    finder = open_partner_finder(store, _matcher(settings, store), base=settings.base_uri)
+    result = finder.suggest(text, tuple(args.have), top=max(1, args.top), include_samples=not args.no_samples)
+    return _emit(args, result, render_partners(result))
 
 
 def _emit(args: argparse.Namespace, result: Any, text: str) -> int:

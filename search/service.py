@@ -13,6 +13,7 @@ from search.concepts import ConceptMatcher
 from search.embedder import Embedder, shared_embedder
 from search.index import SearchIndex, ensure_index
 from search.match import HUBNESS_WEIGHT, Matcher
+from search.partners import PartnerFinder
 from search.result import Funding, Member
 from search.strength import StrengthThresholds
 
@@ -93,6 +94,12 @@ def open_matcher(store: Store, *, model: str, index_path: Path, hnsw_threshold: 
     weights = {"dense": dense_weight, "lexical": lexical_weight}
     return Matcher(index, embedder, concept_matcher(view), programme_members(view), weights,
                    funding=project_funding(view), hubness_weight=hubness_weight, strength=strength)
+
+
+def open_partner_finder(store: Store, matcher: Matcher, *, base: str, audience: str = INTERNAL) -> PartnerFinder:
+    """Partner suggestions for `audience` over its matcher (index, model, strength thresholds) and its view of
+    `store`; organisation profiles load at the first suggestion."""
+    return PartnerFinder(matcher, store.view(audience), base)
 
 
 WARM_UP_TEXT = "Waterstof uit zon en wind voor de industrie. Hydrogen from sun and wind for industry."

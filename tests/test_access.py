@@ -258,3 +258,36 @@ def test_public_index_files_hold_no_internal_text(search_views: Callable[[str], 
     index = search_views(PUBLIC).index  # type: ignore[attr-defined]
     assert DRAFT not in index.entities
     assert_no_secret(json.dumps([d.text for d in index.documents]), "the public search index")
+
+
+
+UNIQUE_PHRASE = "Quokka lighthouse telemetry for offshore wind parks"
+SCORED = ("PREFIX fn: <https://w3id.org/missiekompas/fn#>\n"
+          f"SELECT ?e ?similarity ?words WHERE {{ {{ VALUES ?e {{ <{DRAFT}> }} }} UNION {{ ?e a ?class }} "
+          f'BIND(fn:similarity(?e, "{UNIQUE_PHRASE}") AS ?similarity) BIND(fn:textScore(?e, "{UNIQUE_PHRASE}") AS ?words) '
+          "FILTER(BOUND(?similarity)) }")
+
+
+def test_sparql_functions_score_a_public_query_from_public_texts_only(settings: Settings, store: Store,
+                                                                      search_views: Callable[[str], object]) -> None:
+    """The draft's IRI named outright gets no score without a token (the public index lacks its text),
+    and every public score is the public index's: the draft's words, which weigh in the Kernteam's BM25
+    statistics, do not move a public score."""
+    from search.sparql_functions import FunctionScorer
+    from web.app import create_app
+
+    matchers = {audience: search_views(audience) for audience in (PUBLIC, INTERNAL)}
+    client = create_app(settings, store=store, matchers=matchers).test_client()  # type: ignore[arg-type]
+    answers = {}
+    for audience, headers in ((PUBLIC, {}), (INTERNAL, AS_KERNTEAM)):
+        response = client.post("/sparql", data={"query": SCORED},
+                               headers={**headers, "Accept": "application/sparql-results+json"})
+        assert response.status_code == 200, response.get_data(as_text=True)
+        answers[audience] = {b["e"]["value"]: (float(b["similarity"]["value"]), float(b["words"]["value"]))
+                             for b in response.get_json()["results"]["bindings"]}
+    assert_no_secret(json.dumps(answers[PUBLIC]), "fn: scores of a public SPARQL query")
+    assert DRAFT not in answers[PUBLIC] and answers[INTERNAL][DRAFT] == max(answers[INTERNAL].values())
+    public = FunctionScorer(matchers[PUBLIC].index, matchers[PUBLIC].embedder)  # type: ignore[attr-defined]
+    assert {e: words for e, (_, words) in answers[PUBLIC].items()} == public.text_score(UNIQUE_PHRASE)
+    moved = [e for e in answers[PUBLIC] if answers[PUBLIC][e][1] != answers[INTERNAL][e][1]]
+    assert moved  # the control: with the draft in its corpus the same words score differently

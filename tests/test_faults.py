@@ -234,6 +234,60 @@ def test_invalid_data_leaves_the_store_as_it_was(graph: Graph, broken: str, mess
     assert graph_state(graph.store_path) == graph.before
 
 
+# --- admin writes --------------------------------------------------------------------------------
+
+NOTE = f'INSERT DATA {{ GRAPH <{BASE}graph/notes> {{ <{BASE}theme/energy> <urn:note> "kept?" }} }}'
+HAS_NOTE = f'ASK {{ GRAPH <{BASE}graph/notes> {{ ?s <urn:note> "kept?" }} }}'
+
+
+@pytest.fixture
+def written(graph: Graph) -> Graph:
+    """The graph fixture without its extra file (a rebuild then gives the same data back)."""
+    (graph.data / "extra-questions.yaml").unlink()
+    return graph
+
+
+def journal_states(graph: Graph) -> list[str]:
+    """What `kg writes` says of each journaled write: replayed, abandoned..."""
+    listed = run_cli("kg", ["writes"], graph.env).stdout
+    return [line.split()[3] for line in listed.splitlines() if line.strip().startswith("#")]
+
+
+def test_a_write_killed_before_going_live_leaves_the_store_and_is_never_replayed(written: Graph) -> None:
+    """Killed between its journal line and the switch: the store keeps the last complete version; the
+    next write marks the journaled one abandoned, and a rebuild does not bring it back."""
+    done = run_killed("kg", ["update", "--sparql", NOTE], written.env,
+                      {"at": "rename", "paths": [str(written.store_path)]})
+    assert done.returncode == -9, done.stderr.decode()[-2000:]
+    assert graph_state(written.store_path) == written.before
+    assert not open_store("oxigraph", written.store_path).ask(HAS_NOTE)
+    assert run_cli("kg", ["update", "--sparql", NOTE.replace("kept?", "later")], written.env).returncode == 0
+    assert journal_states(written) == ["abandoned", "replayed"]
+    assert run_cli("kg", BUILD, written.env).returncode == 0
+    assert not open_store("oxigraph", written.store_path).ask(HAS_NOTE)
+
+
+def test_a_write_killed_while_filling_its_version_leaves_the_store_as_it_was(written: Graph) -> None:
+    proc = subprocess.Popen([sys.executable, "-m", "kg", "update", "--sparql", NOTE], cwd=REPO_ROOT, env=written.env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    killed = kill_when_a_folder_appears(proc, written.store_path.parent)
+    if open_store("oxigraph", written.store_path).ask(HAS_NOTE):
+        pytest.skip("the kill came after the write went live (a busy machine): nothing left to check")
+    assert killed
+    assert graph_state(written.store_path) == written.before
+    assert journal_states(written) in ([], ["replayed"])  # the line may be written; the next write abandons it
+
+
+def test_a_write_killed_right_after_going_live_is_kept_and_replayed(written: Graph) -> None:
+    done = run_killed("kg", ["update", "--sparql", NOTE], written.env,
+                      {"at": "rename", "paths": [str(written.store_path)], "after": True})
+    assert done.returncode in (0, -9), done.stderr.decode()[-2000:]
+    assert open_store("oxigraph", written.store_path).ask(HAS_NOTE)
+    assert run_cli("kg", BUILD, written.env).returncode == 0
+    assert open_store("oxigraph", written.store_path).ask(HAS_NOTE)
+    assert journal_states(written) == ["replayed"]
+
+
 # --- a running server while builds run ----------------------------------------------------------
 
 class Poller:

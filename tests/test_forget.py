@@ -81,3 +81,26 @@ def test_forget_the_last_person_leaves_a_valid_file(env: Path) -> None:
     assert main(["forget", "secret-person"]) == 0
     assert main(["validate", "--quiet"]) == 0
     assert "records: []" in (env / "contacts.yaml").read_text(encoding="utf-8")
+
+
+def test_forget_erases_admin_writes_about_the_person(env: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A journaled admin write that mentions the person would bring them back on the next build: it
+    is not replayed, and its text is blanked in the journal; other writes stay and are replayed."""
+    person = "https://w3id.org/missiekompas/id/person/secret-person"
+    about = f'INSERT DATA {{ GRAPH <urn:x:notes> {{ <{person}> <urn:x:mail> "zelda.geheim@example.org" }} }}'
+    other = 'INSERT DATA { GRAPH <urn:x:notes> { <urn:x:a> <urn:x:b> "kept" } }'
+    assert main(["update", "--sparql", about]) == 0
+    assert main(["update", "--sparql", other]) == 0
+    capsys.readouterr()
+    assert main(["forget", "secret-person"]) == 0
+    assert "verified: no identifying value" in capsys.readouterr().out
+    journal = (tmp_path / "store.journal.jsonl").read_text(encoding="utf-8")
+    assert all(v not in journal for v in (*PERSON_VALUES, person))
+    assert main(["build", "--quiet"]) == 0  # a later build does not bring the person back
+    store = OxigraphStore(tmp_path / "store")
+    body = export_graph(store.view(INTERNAL), rdf_format("nq")).decode()
+    assert all(v not in body for v in PERSON_VALUES) and '"kept"' in body
+    capsys.readouterr()
+    assert main(["writes"]) == 0
+    rows = {line.split()[0]: line for line in capsys.readouterr().out.splitlines() if line.strip().startswith("#")}
+    assert "dropped" in rows["#1"] and "replayed" in rows["#2"]

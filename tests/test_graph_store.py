@@ -29,6 +29,12 @@ A, P = URIRef("http://example.org/a"), URIRef("http://example.org/p")
 
 
 @pytest.fixture
+def writable_server(restored_writable_server: str) -> str:
+    """The HTTP tests share one server; what each writes is rolled back after it."""
+    return restored_writable_server
+
+
+@pytest.fixture
 def app(make_app: Callable[..., Flask], tiny_store: Store) -> Flask:
     return make_app(tiny_store, write_token=WRITE_TOKEN, max_body_bytes=5000)
 

@@ -197,10 +197,10 @@ def test_the_fence_holds_when_the_checks_are_bypassed(tmp_path: Path, listener: 
         query = QueryRequest(f"SELECT * {{ ?s ?p ?o SERVICE <{listener.url}/m1> {{ ?a ?b ?c }} }}")
         with pytest.raises(KgError, match="Permission denied|not permitted"):
             pool.run(QueryJob(str(store.view("internal").path), query, "json", 10), timeout_s=60)
-        source, target = store.source_path(), tmp_path / "new"
+        previous, target = store.current(), tmp_path / "new"
         target.mkdir()  # kg.publish.publish_version makes the version folder the worker fills
         with pytest.raises(KgError, match="Permission denied|not permitted"):
-            pool.run(UpdateJob(str(source), str(target), f"LOAD <{listener.url}/m2>", None), timeout_s=60)
+            pool.run(UpdateJob(str(previous), str(target), f"LOAD <{listener.url}/m2>", None), timeout_s=60)
     finally:
         pool.close()
     assert listener.heard == []

@@ -3,7 +3,7 @@
 The first part follows the W3C SPARQL 1.1 Protocol test cases (w3c/rdf-tests, sparql/sparql11/protocol),
 one test per manifest case, written from the case descriptions. The manifest only asks for a status class
 (2xx, 4xx); we also pin the exact code this endpoint gives. Read-only cases use the shared `server`; cases
-that need the kasei.us data graphs or that write use a fresh `writable_server` each.
+that need the kasei.us data graphs or that write share one writable server, rolled back after each test.
 
 The second part covers what the protocol leaves to the service: content negotiation, CSV/TSV bodies,
 authentication of updates, refused SERVICE/LOAD, the time, size and row limits, and self-description.
@@ -35,9 +35,9 @@ READ_AS_ADMIN: set[str] = set()
 
 
 @pytest.fixture
-def writable_server(writable_server: str) -> str:
-    READ_AS_ADMIN.add(writable_server)
-    return writable_server
+def writable_server(restored_writable_server: str) -> str:
+    READ_AS_ADMIN.add(restored_writable_server)
+    return restored_writable_server
 
 KASEI = "http://kasei.us/2009/09/sparql/data/"
 DATA0, DATA1, DATA2, DATA3 = (f"{KASEI}data{n}.rdf" for n in range(4))

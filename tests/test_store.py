@@ -73,15 +73,20 @@ def test_embedded_store_persists_across_reopening(tmp_path: Path, tiny_quads: li
     assert again.count() == len(tiny_quads)
 
 
-def test_embedded_store_keeps_the_current_and_previous_version(tmp_path: Path, tiny_quads: list[ox.Quad]) -> None:
+def test_embedded_store_keeps_the_newest_versions_and_says_which_it_pruned(tmp_path: Path,
+                                                                           tiny_quads: list[ox.Quad]) -> None:
     path = tmp_path / "store"
-    store = OxigraphStore(path, create=True)
-    versions = []
+    store = OxigraphStore(path, create=True, keep_versions=3)
+    versions = [path.resolve().name]
+    pruned = []
     for _ in range(4):
-        store.replace_all(tiny_quads)
+        store.replace_all(tiny_quads, kind="build")
         versions.append(path.resolve().name)
+        pruned += store.pruned
     assert path.is_symlink()
-    assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith("store-")) == sorted(versions[-2:])
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith("store-")) == sorted(versions[-3:])
+    assert sorted(pruned) == sorted(versions[:-3])
+    assert [v.name for v in store.history()] == versions[-3:]
 
 
 def test_update_is_applied_to_a_new_version_and_seen_by_other_readers(tmp_path: Path, tiny_quads: list[ox.Quad]) -> None:

@@ -13,14 +13,15 @@ from kg.entity import EntityView, Link, entity_view
 from kg.figures import Figures, compute_figures
 from kg.matrix import theme_cluster_matrix
 from kg.uris import entity_iri
+from search.partners import PartnersResult
 from search.result import Hit, MatchResult
 from search.similar import SimilarEntity
 from web.api_analytics import ANALYTICS_OPERATIONS, ANALYTICS_SERIALISED
-from web.api_io import json_answer, read_proposal_request
+from web.api_io import check_json_depth, json_answer, read_proposal_request
 from web.auth import current_audience, request_view
-from web.errors import BadRequest, NotFound
+from web.errors import BadRequest, NotFound, UnsupportedMediaType
 from web.openapi import Operation, Param, openapi_document
-from web.proposal import DEFAULT_TOP, KINDS, MAX_TOP, read_options
+from web.proposal import DEFAULT_TOP, KINDS, MAX_TOP, read_options, read_partners_json
 from web.services import services
 
 api = Blueprint("api", __name__, url_prefix="/api")
@@ -102,6 +103,28 @@ def match() -> Response:
     return json_answer(result.to_dict())
 
 
+@dataclass(frozen=True)
+class PartnersBody:
+    """A proposal and the organisations already in its consortium: names (forgiving of case, accents,
+    abbreviations and partial names), ids or IRIs."""
+
+    text: str
+    have: tuple[str, ...] = ()
+    top: int = DEFAULT_TOP
+    samples: str = "include"
+
+
+@api.post("/partners")
+def partners() -> Response:
+    if not request.is_json:
+        raise UnsupportedMediaType("send the proposal as application/json: {\"text\": \"...\", \"have\": [\"TNO\"]}")
+    check_json_depth(request.get_data(cache=True))
+    asked = read_partners_json(services().settings.base_uri)
+    result = services().partners(current_audience()).suggest(asked.text, asked.have, top=asked.top,
+                                                             include_samples=asked.include_samples)
+    return json_answer(result.to_dict())
+
+
 @api.get("/search")
 def search() -> Response:
     query = request.args.get("q", "").strip()
@@ -175,6 +198,16 @@ OPERATIONS = (
               body={"application/json": MatchBody, "multipart/form-data": MatchUpload,
                     "application/x-www-form-urlencoded": MatchBody},
               errors=(400, 413, 415, 503)),
+    Operation("POST", "/api/partners", "partners", "Suggest partners for a consortium",
+              "Organisations whose track record (the programmes and projects they led or were partner of) fits the "
+              "proposal and adds what the consortium (`have`: names, ids or IRIs, matched forgivingly: TNO, \"tu "
+              "delft\") lacks: clusters, missions, a kind of organisation. Members are never suggested. Every "
+              "suggestion names the projects behind it (`projects`, with their IRIs), the clusters and missions it "
+              "adds, the members it already worked with and on which consortia (`worked_with`), and a `strength` "
+              "(strong, fair or weak) of its `fit`; `score` is the fit plus the `bonus` for what it adds "
+              "(docs/partners.md). `samples`: include (default, marked is_sample) or exclude. A name in `have` that "
+              "finds no organisation, or several, is a 400 whose detail lists close names.",
+              PartnersResult, body={"application/json": PartnersBody}, errors=(400, 413, 415, 503)),
     Operation("GET", "/api/search", "search", "Search the graph",
               "Hits of every kind for a short text, best first, with the same explanations as a match.",
               SearchAnswer, params=(Param("q", "the text to search for", required=True), *FILTER_PARAMS),

@@ -3,15 +3,16 @@ also writes. Tokens come from settings only, are compared in constant time and n
 
 from __future__ import annotations
 
+import hashlib
 import hmac
 from enum import Enum
 
 from flask import g, request
 
 from config import Settings
-from kg.access import INTERNAL, PUBLIC
+from kg.access import AUDIENCES, INTERNAL, PUBLIC
 from kg.store import GraphView
-from web.errors import Forbidden, Unauthorized
+from web.errors import BadRequest, Forbidden, Unauthorized
 from web.services import services
 
 COOKIE = "mk_token"  # the sign-in cookie (web.login)
@@ -36,7 +37,21 @@ def _matches(given: bytes, tokens: tuple[str, ...]) -> bool:
 
 
 def _admin_tokens(settings: Settings) -> tuple[str, ...]:
-    return settings.admin_tokens + ((settings.write_token,) if settings.write_token else ())
+    return tuple(_named_admin_tokens(settings))
+
+
+def _named_admin_tokens(settings: Settings) -> dict[str, str]:
+    """Admin tokens and the names the history shows for them (never the token): `NAME:TOKEN` in
+    MK_ADMIN_TOKENS names one; an unnamed one is known by the start of its SHA-256 digest."""
+    named = {}
+    for entry in settings.admin_tokens:
+        name, sep, token = entry.partition(":")
+        if not (sep and name and token):
+            name, token = f"token-{hashlib.sha256(entry.encode()).hexdigest()[:8]}", entry
+        named[token] = name
+    if settings.write_token:
+        named.setdefault(settings.write_token, "MK_WRITE_TOKEN")
+    return named
 
 
 def current_role() -> Role:
@@ -89,19 +104,31 @@ def current_audience() -> str:
     return current_role().audience
 
 
-def require_write_token() -> None:
+def require_write_token() -> str:
     """Writes need an admin token in the header (web.graph_store; /sparql calls require_admin)."""
-    require_admin(request.headers.get("Authorization", ""), services().settings)
+    return require_admin(request.headers.get("Authorization", ""), services().settings)
 
 
-def require_admin(authorization: str, settings: Settings) -> None:
-    """Writes need an admin token; without one configured, the server is read-only."""
+def require_admin(authorization: str, settings: Settings) -> str:
+    """Writes need an admin token; without one configured, the server is read-only. Returns the
+    token's name, which the write history records."""
     if not _admin_tokens(settings):
         raise Forbidden("this endpoint is read-only: writes are switched off (no MK_ADMIN_TOKENS configured)")
     if not authorization:
         raise Unauthorized("writes need an 'Authorization: Bearer <token>' header")
     if role_of_request(authorization, "", settings) is not Role.ADMIN:
         raise Forbidden("the token does not allow writes")
+    given = authorization.partition(" ")[2].strip()
+    return next(name for token, name in _named_admin_tokens(settings).items()
+                if hmac.compare_digest(given.encode(), token.encode()))
+
+
+def checked_visibility(given: str | None) -> str | None:
+    """The `visibility` of a write (of the graphs it creates): public, internal, or not given."""
+    if given is not None and given not in AUDIENCES:
+        raise BadRequest(f"visibility must be 'public' or 'internal' (the graphs a write creates are internal "
+                         f"unless it says public), not {given!r}")
+    return given
 
 
 def request_view() -> GraphView:

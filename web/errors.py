@@ -20,6 +20,7 @@ from kg.uris import InvalidIri
 from kg.worker import QueryTimeout
 from search.embedder import ModelUnavailable
 from search.index import EmptyCorpus, IndexNotWritable
+from search.organisation_names import UnknownOrganisation
 from search.plan_gaps import UnknownProgramme
 from search.readers import ReadersBusy
 from web.problems import build_problem
@@ -82,6 +83,7 @@ STATUS: list[tuple[type[Exception], int, str]] = [
     (UnknownEdition, 404, "Not Found"),
     (UnknownProgramme, 404, "Not Found"),
     (UnknownList, 404, "Not Found"),
+    (UnknownOrganisation, 400, "Unknown organisation"),
     (InvalidIri, 400, "Invalid IRI"),
     (ModelUnavailable, 503, "Search unavailable"),
     (EmptyCorpus, 503, "Search unavailable"),

@@ -5,8 +5,9 @@ from __future__ import annotations
 import pyoxigraph as ox
 from flask import Blueprint, Response, request
 
+from kg.sparql_text import UpdateDataset
 from kg.uris import checked_iri
-from web.auth import request_view, require_write_token
+from web.auth import checked_visibility, request_view, require_write_token
 from web.errors import BadRequest, NotFound, UnsupportedMediaType
 from web.negotiation import GRAPH_OFFERS, negotiate
 from web.services import services
@@ -24,12 +25,15 @@ def store_graph() -> Response:
     target = _target()
     if request.method in ("GET", "HEAD"):
         return _read(target)
-    require_write_token()
+    who = require_write_token()
+    visibility = checked_visibility(request.args.get("visibility"))
+    if target is None and visibility == "public":
+        raise BadRequest("the default graph is internal; publish triples in a named graph (?graph=...&visibility=public)")
     graph = "DEFAULT" if target is None else f"GRAPH <{target}>"
     if request.method == "DELETE":
         if target is not None and not _exists(target):
             raise NotFound(f"no graph named {target}")
-        services().store.update(f"DROP {graph}")
+        services().queries.update(f"DROP {graph}", UpdateDataset(), who=who)
         return Response(status=204)
     data = _body_triples()
     wrapped = data if target is None else f"{graph} {{ {data} }}"
@@ -37,7 +41,7 @@ def store_graph() -> Response:
     existed = target is None or _exists(target)
     statements = ([f"DROP SILENT {graph}"] if request.method == "PUT" else []) + ([insert] if insert else [])
     if statements:
-        services().store.update(" ;\n".join(statements))
+        services().queries.update(" ;\n".join(statements), UpdateDataset(), who=who, visibility=visibility)
     return Response(status=204 if existed else 201)
 
 

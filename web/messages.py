@@ -139,6 +139,31 @@ MESSAGES: dict[str, dict[str, str]] = {
     "section.suggestions": _both("Clusters en thema's", "Clusters and themes"),
     "section.clusters": _both("Technologieclusters", "Technology clusters"),
     "section.themes": _both("Maatschappelijke thema's", "Societal themes"),
+    "section.partners": _both("Partners", "Partners"),
+    "partners.have_label": _both("Organisaties al in uw consortium (optioneel)",
+                                 "Organisations already in your consortium (optional)"),
+    "partners.have_help": _both(
+        "Eén per regel: naam, afkorting of id (TNO, tu delft). Partners worden gezocht die aanvullen wat zij missen.",
+        "One per line: name, abbreviation or id (TNO, tu delft). Partners are sought who add what they lack."),
+    "partners.help": _both(
+        "Organisaties met projecten en programma's die bij uw voorstel passen en toevoegen wat het consortium mist "
+        "(clusters, missies, soort organisatie); eerdere samenwerking met uw partners telt mee.",
+        "Organisations whose projects and programmes fit your proposal and add what the consortium lacks (clusters, "
+        "missions, kind of organisation); earlier work with your partners counts in their favour."),
+    "partners.consortium": _both("Uw consortium", "Your consortium"),
+    "partners.projects": _both("Projecten en programma's", "Projects and programmes"),
+    "partners.adds": _both("Voegt toe", "Adds"),
+    "partners.adds_kind": _both("een ander soort organisatie ({kind})", "another kind of organisation ({kind})"),
+    "partners.worked_with": _both("Werkte al met {member} aan", "Already worked with {member} on"),
+    "partners.unknown": _both("Geen organisatie heet {name!r}; namen die erop lijken: {close}.",
+                              "No organisation is called {name!r}; close names: {close}."),
+    "partners.ambiguous": _both("{name!r} past bij meer dan één organisatie: {close}. Geef een langere naam of het id.",
+                                "{name!r} names more than one organisation: {close}. Give a longer name or the id."),
+    "entity.network": _both("Samenwerkingsnetwerk", "Co-operation network"),
+    "entity.network_help": _both(
+        "Organisaties die met deze organisatie penvoerder of partner waren van hetzelfde project of programma.",
+        "Organisations that were lead or partner of the same project or programme as this organisation."),
+    "entity.network_shared": _both("{count} gedeeld", "{count} shared"),
     # refused input
     "error.empty": _both("De tekst is leeg: plak de tekst van het voorstel of upload een bestand.",
                          "The text is empty: paste the proposal text or upload a file."),

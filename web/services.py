@@ -15,6 +15,8 @@ from kg.access import AUDIENCES, PUBLIC
 from kg.cli import configured_store
 from kg.endpoint import Limits, QueryService, open_query_service
 from kg.errors import KgError
+from kg.functions import FN, FunctionContext
+from kg.sparql_text import extension_calls
 from kg.store import Store
 from search.embedder import ModelUnavailable
 from search.index import IndexNotWritable, IndexStale
@@ -22,7 +24,9 @@ from web.errors import SearchUnavailable
 
 if TYPE_CHECKING:  # search loads numpy, FAISS and spaCy: imported when search is first used
     from search.match import Matcher
+    from search.partners import PartnerFinder
     from search.similar import SimilarEntity
+    from search.sparql_functions import FunctionScorer
 
 log = logging.getLogger("missiekompas.web")
 
@@ -42,7 +46,9 @@ class Services:
         self._lock = threading.Lock()
         self._opens_search = matchers is None
         self._matchers: dict[str, Matcher] = dict(matchers or {})  # audience -> its matcher, over its own index
+        self._scorers: dict[str, FunctionScorer] = {}  # audience -> the SPARQL functions' scorer over that index
         self._matcher_lock = threading.Lock()  # its own lock: opening search takes seconds, store reads must not wait
+        self._partners: dict[str, PartnerFinder] = {}  # audience -> partner suggestions over its matcher
 
     @property
     def store(self) -> Store:
@@ -82,6 +88,19 @@ class Services:
                                                         strong_threshold=s.strong_threshold,
                                                         fair_threshold=s.fair_threshold)
             return self._matchers[audience]
+
+    def partners(self, audience: str) -> PartnerFinder:
+        """Partner suggestions for `audience`, over its matcher and its view of the store (SearchUnavailable
+        where search is not set up)."""
+        from search.service import open_partner_finder
+
+        matcher = self.matcher(audience)
+        with self._matcher_lock:
+            finder = self._partners.get(audience)
+            if finder is None or finder.matcher is not matcher:
+                finder = open_partner_finder(self.store, matcher, base=self.settings.base_uri, audience=audience)
+                self._partners[audience] = finder
+            return finder
 
     def preload_search(self) -> bool:
         """Load now what every search needs and the graph does not hold: the model and spaCy (see
@@ -140,6 +159,24 @@ class Services:
         except (SearchUnavailable, ModelUnavailable, IndexNotWritable):
             return ()
         return similar_entities(matcher.index, iri, top=top)
+
+    def functions(self, sparql: str, audience: str, base_iri: str | None = None) -> FunctionContext | None:
+        """The score tables of the SPARQL extension functions `sparql` calls, from the search index of
+        `audience` (so a public query is scored from public texts only); None where it calls none or
+        search is not set up, and the functions are then unbound."""
+        if not extension_calls(sparql, FN, base_iri):
+            return None
+        from search.sparql_functions import FunctionScorer
+
+        try:
+            matcher = self.matcher(audience)
+        except (SearchUnavailable, ModelUnavailable, IndexNotWritable):
+            return None
+        with self._matcher_lock:
+            scorer = self._scorers.get(audience)
+            if scorer is None or scorer.index is not matcher.index:
+                scorer = self._scorers[audience] = FunctionScorer(matcher.index, matcher.embedder)
+        return scorer.context(sparql, base_iri)
 
 
 def services() -> Services:

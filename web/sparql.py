@@ -10,6 +10,7 @@ import os
 import tempfile
 import time
 from collections.abc import Callable, Iterable
+from contextlib import nullcontext
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -19,11 +20,10 @@ from werkzeug.exceptions import MethodNotAllowed
 from werkzeug.sansio.utils import get_current_url
 from werkzeug.wrappers import Request, Response
 
-from kg.access import PUBLIC
 from kg.execute import QueryRequest
 from kg.queries import example_queries
 from kg.sparql_text import UpdateDataset, query_form
-from web.auth import COOKIE, Role, require_admin, role_of_request
+from web.auth import COOKIE, Role, checked_visibility, require_admin, role_of_request
 from web.client_slots import ClientSlots
 from web.description import service_description
 from web.errors import error_response
@@ -82,11 +82,10 @@ class SparqlDoor:
         offers = {"SELECT": RESULTS_OFFERS, "ASK": BOOLEAN_OFFERS}.get(form, GRAPH_OFFERS)
         fmt = negotiate(offers, request.headers.get("Accept"), op.format)
         started = time.perf_counter()
-        asked = QueryRequest(op.text, op.default_graphs, op.named_graphs, base_iri=base_url(request))
-        if role is Role.PUBLIC:
-            with self.slots(services).hold(request.remote_addr or ""):
-                result = services.queries.query(asked, fmt, PUBLIC)
-        else:
+        with self.slots(services).hold(request.remote_addr or "") if role is Role.PUBLIC else nullcontext():
+            base = base_url(request)
+            functions = services.functions(op.text, role.audience, base)  # encodes texts: inside the client's slot
+            asked = QueryRequest(op.text, op.default_graphs, op.named_graphs, base_iri=base, functions=functions)
             result = services.queries.query(asked, fmt, role.audience)
         detail = (f"; {form} as {fmt}, query {(time.perf_counter() - started) * 1000:.1f} ms"
                   f"{' (truncated)' if result.truncated else ''}: {' '.join(op.text.split())[:200]}"
@@ -98,9 +97,10 @@ class SparqlDoor:
         return response, detail
 
     def update(self, request: Request, op: Operation, services: Services) -> Answer:
-        require_admin(request.headers.get("Authorization", ""), services.settings)
+        who = require_admin(request.headers.get("Authorization", ""), services.settings)
         started = time.perf_counter()
-        services.queries.update(op.text, UpdateDataset(op.using, op.using_named), base_iri=base_url(request))
+        services.queries.update(op.text, UpdateDataset(op.using, op.using_named), base_iri=base_url(request), who=who,
+                                visibility=checked_visibility(op.visibility))
         done = Response(status=204)
         del done.headers["Content-Type"]
         return done, f"; UPDATE in {(time.perf_counter() - started) * 1000:.1f} ms: {' '.join(op.text.split())[:200]}"

@@ -30,6 +30,7 @@ class Operation:
     using: tuple[str, ...] = ()
     using_named: tuple[str, ...] = ()
     format: str | None = None
+    visibility: str | None = None  # an update's: of the graphs it creates (web.auth.checked_visibility)
 
 
 def read_operation(request: Request) -> Operation:
@@ -71,7 +72,7 @@ def _operation(texts: MultiDict[str, str], params: MultiDict[str, str]) -> Opera
         kind=kind, text=text or "",
         default_graphs=tuple(params.getlist("default-graph-uri")), named_graphs=tuple(params.getlist("named-graph-uri")),
         using=tuple(params.getlist("using-graph-uri")), using_named=tuple(params.getlist("using-named-graph-uri")),
-        format=params.get("format"),
+        format=params.get("format"), visibility=params.get("visibility"),
     )
 
 
