@@ -79,7 +79,12 @@ vendor-yasgui: ## refresh the vendored YASGUI build from npm (needs npm; the res
 	tmp=$$(mktemp -d) && (cd $$tmp && npm pack --silent @zazuko/yasgui@4.6.2 >/dev/null && tar xzf *.tgz) && \
 	cp $$tmp/package/build/yasgui.min.js $$tmp/package/build/yasgui.min.css web/static/yasgui/ && rm -rf $$tmp
 
+vendor-axe: ## refresh the vendored axe-core the browser tests inject (needs npm; the result is committed)
+	tmp=$$(mktemp -d) && (cd $$tmp && npm pack --silent axe-core@4.14.1 >/dev/null && tar xzf *.tgz) && \
+	cp $$tmp/package/axe.min.js tests/vendor/axe.min.js && cp $$tmp/package/LICENSE tests/vendor/axe-core-LICENSE.txt && \
+	rm -rf $$tmp
+
 clean: ## remove the built store, model and index (the data files and the write journal stay)
 	find .build -mindepth 1 -maxdepth 1 ! -name '*.journal.jsonl' -exec rm -rf {} + 2>/dev/null || true
 
-.PHONY: help install build model index run test system lint audit bench vendor-yasgui clean
+.PHONY: help install build model index run test system lint audit bench vendor-yasgui vendor-axe clean

@@ -91,6 +91,11 @@ class EditionChoice:
     def has_past(self) -> bool:
         return len(self.names) > 1
 
+    @property
+    def is_same(self) -> bool:
+        """Both are the same edition: nothing to compare."""
+        return self.before == self.after
+
 
 def list_editions(view: GraphView) -> list[Edition]:
     rows = view.select(PREFIXES + "SELECT ?g ?name ?sample WHERE { ?g a mk:Edition ; mk:editionName ?name "
@@ -108,9 +113,14 @@ def find_edition(view: GraphView, name: str) -> Edition:
 
 
 def choose_editions(view: GraphView, before: str | None, after: str | None) -> EditionChoice:
-    """The asked editions; by default the latest past edition against the current portfolio."""
+    """The asked editions; by default the latest past edition against the current portfolio. Where only
+    one is asked, the other defaults to an edition that differs from it (where there is one)."""
     names = tuple(e.name for e in list_editions(view))
     past = [name for name in names if name != CURRENT]
+    if before and not after:
+        after = next((name for name in (CURRENT, *reversed(past)) if name != before), CURRENT)
+    elif after and not before:
+        before = next((name for name in (*reversed(past), CURRENT) if name != after), after)
     return EditionChoice(names, before or (past[-1] if past else CURRENT), after or CURRENT)
 
 

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from collections import defaultdict
+from dataclasses import dataclass, field
 
 from rdflib import Graph
 
@@ -12,6 +13,7 @@ from kg.store import Store
 from ontology import MK
 
 SKOS_PREF = "http://www.w3.org/2004/02/skos/core#prefLabel"
+SKOS_ALT = "http://www.w3.org/2004/02/skos/core#altLabel"
 DESCRIPTION = "http://purl.org/dc/terms/description"
 TEXT_PROPERTIES = (SKOS_PREF, DESCRIPTION)
 RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
@@ -46,6 +48,7 @@ class EntityView:
     is_sample: bool
     outgoing: tuple[Link, ...]
     incoming: tuple[Link, ...]
+    alt_labels: dict[str, tuple[str, ...]] = field(default_factory=dict)  # language -> other names, sorted
 
     @property
     def title(self) -> str:
@@ -89,9 +92,12 @@ def entity_view(store: Store, iri: str) -> EntityView | None:
     """Everything a page shows about `iri`, or None when the graph says nothing about it."""
     texts: dict[str, dict[str, str]] = {SKOS_PREF: {}, DESCRIPTION: {}}
     is_sample = False
+    alt_labels: dict[str, set[str]] = defaultdict(set)
     for r in store.select(named_query("entity_texts", this=iri)):
         if r["property"] == str(MK.isSample):
             is_sample = bool(r["sample"])
+        elif r["property"] == SKOS_ALT:
+            alt_labels[str(r.get("lang") or "")].add(str(r["text"]))
         else:
             texts[str(r["property"])][str(r.get("lang") or "")] = str(r["text"])
     rows = store.select(named_query("entity_links", this=iri))
@@ -109,7 +115,8 @@ def entity_view(store: Store, iri: str) -> EntityView | None:
             target[(prop, value)] = Link(prop, label, value, str(r["valueLabel"]) if "valueLabel" in r else None)
     order = lambda link: (link.property_label, link.label or link.value)  # noqa: E731
     return EntityView(iri, texts[SKOS_PREF], texts[DESCRIPTION], is_sample,
-                      tuple(sorted(out.values(), key=order)), tuple(sorted(inc.values(), key=order)))
+                      tuple(sorted(out.values(), key=order)), tuple(sorted(inc.values(), key=order)),
+                      {lang: tuple(sorted(names, key=str.casefold)) for lang, names in alt_labels.items()})
 
 
 def _words(name: str) -> str:

@@ -1,9 +1,11 @@
-"""Browse lists: every entity of one kind with its facets (filterable values) and counts, one query per list."""
+"""Browse lists: every entity of one kind with its facets (filterable values) and counts, one query per list,
+narrowed by facet choices and a text, sorted by any column."""
 
 from __future__ import annotations
 
+import unicodedata
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 
 from kg.errors import KgError
@@ -16,6 +18,10 @@ class UnknownList(KgError):
     """No browse list of that name."""
 
 
+class UnknownSort(KgError):
+    """A sort key that names no column of the list."""
+
+
 @dataclass(frozen=True)
 class ListSpec:
     """What a list shows. Its query gives rows (entity, facet, value, text, lang): facet 'label' rows
@@ -26,6 +32,16 @@ class ListSpec:
     filters: tuple[str, ...] = ()  # facets offered as filters, each value shown on the item
     shown: tuple[str, ...] = ()  # facets whose values are shown on the item, without a filter
     counts: tuple[str, ...] = ()  # facets shown as a number per item
+
+    @property
+    def value_columns(self) -> tuple[str, ...]:
+        """The columns of facet values, in order (the sample mark shows on the name instead)."""
+        return tuple(f for f in (*self.filters, *self.shown) if f != "sample")
+
+    @property
+    def columns(self) -> tuple[str, ...]:
+        """Every column besides the name: facet values, then counts."""
+        return (*self.value_columns, *self.counts)
 
 
 LISTS: dict[str, ListSpec] = {
@@ -44,6 +60,7 @@ LISTS: dict[str, ListSpec] = {
     # lead and partner count the consortia an organisation belongs to: programmes and projects alike
     "organisations": ListSpec(str(MK.Organisation), "list_organisations", filters=("kind", "sample"),
                               counts=("lead", "partner", "funder")),
+    "kems": ListSpec(str(MK.KEMCategory), "list_kems", counts=("programme",)),
 }
 
 
@@ -96,6 +113,7 @@ class Option:
 class Facet:
     name: str
     options: tuple[Option, ...]
+    is_useful: bool = True  # False when no choice could narrow the list (no values, or one value every item has)
 
 
 @dataclass(frozen=True)
@@ -105,21 +123,64 @@ class Listing:
     total: int  # items before filtering
     items: tuple[Item, ...]
     facets: tuple[Facet, ...]
+    text: str = ""  # the words the items were narrowed to
+    sort: str = ""  # the column the items are sorted by, "-" in front for descending; "" is by name
 
 
 def list_entities(store: GraphView, name: str, selected: Mapping[str, Iterable[str]] | None = None,
-                  lang: str = "en") -> Listing:
+                  lang: str = "en", *, text: str = "", sort: str = "") -> Listing:
     """The list `name` (see LISTS), filtered by `selected` (facet -> values: any value within a facet,
-    every facet), sorted by label in `lang`. Facet counts are disjunctive: a facet's options count the
-    items that match the choices made in the other facets."""
+    every facet) and by `text` (every word in a label, in any language, ignoring case and accents), sorted
+    by `sort` (see sort_keys) in `lang`. Facet counts are disjunctive: a facet's options count the items
+    that match the text and the choices made in the other facets. Options keep one order, by how many of
+    all items have them, so a ticked option stays where it was."""
     spec = LISTS.get(name)
     if spec is None:
         raise UnknownList(f"no list named {name!r}; choose from {', '.join(LISTS)}")
+    key = _sort_key(spec, sort, lang)
     chosen = {facet: set(values) for facet, values in (selected or {}).items() if facet in spec.filters and values}
     items = sorted(_items(store.select(named_query(spec.query)), spec), key=lambda i: i.label(lang).casefold())
-    shown = tuple(i for i in items if _matches(i, chosen))
-    facets = tuple(_facet(items, facet, chosen, lang) for facet in spec.filters)
-    return Listing(name, spec, len(items), shown, facets)
+    words = normalised(text).split()
+    found = [i for i in items if _has_words(i, words)]
+    shown = tuple(i for i in found if _matches(i, chosen))
+    if key is not None:
+        shown = tuple(sorted(shown, key=key, reverse=sort.startswith("-")))
+    facets = tuple(_facet(items, found, facet, chosen, lang) for facet in spec.filters)
+    return Listing(name, spec, len(items), shown, facets, " ".join(text.split()), sort if key is not None else "")
+
+
+def sort_keys(name: str) -> tuple[str, ...]:
+    """The columns list `name` sorts by: "name" and every column; "-" in front of one sorts descending."""
+    return ("name", *LISTS[name].columns)
+
+
+def normalised(text: str) -> str:
+    """`text` for comparing: lower case, without accents ("Bètatechnologie" -> "betatechnologie")."""
+    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    return "".join(c for c in decomposed if not unicodedata.combining(c))
+
+
+def _has_words(item: Item, words: list[str]) -> bool:
+    if not words:
+        return True
+    labels = normalised(" ".join(item.labels.values()))
+    return all(word in labels for word in words)
+
+
+def _sort_key(spec: ListSpec, sort: str, lang: str) -> Callable[[Item], tuple[object, ...]] | None:
+    """The key for `sort`, None for the default order (by name); a stable sort keeps names in order within a tie.
+    Items without values in a value column come last either way (descending sorts reverse the whole key)."""
+    column = sort.removeprefix("-")
+    if column in ("", "name"):
+        return None if not sort.startswith("-") else (lambda i: (i.label(lang).casefold(),))
+    if column in spec.counts:
+        return lambda i: (i.counts[column],)
+    if column in spec.value_columns:
+        empty_last = not sort.startswith("-")
+        return lambda i: ((not i.values.get(column)) == empty_last,
+                          ", ".join(r.label(lang) for r in i.values.get(column, ())).casefold())
+    raise UnknownSort(f"cannot sort by {sort!r}; choose from {', '.join(('name', *spec.columns))}, "
+                      "each with - in front to reverse")
 
 
 def _items(rows: list[dict[str, object]], spec: ListSpec) -> list[Item]:
@@ -147,17 +208,24 @@ def _matches(item: Item, chosen: Mapping[str, set[str]], skip: str | None = None
     return all(item.has_any(facet, wanted) for facet, wanted in chosen.items() if facet != skip)
 
 
-def _facet(items: list[Item], facet: str, chosen: Mapping[str, set[str]], lang: str) -> Facet:
-    counts: dict[str, int] = defaultdict(int)
+def _facet(items: list[Item], found: list[Item], facet: str, chosen: Mapping[str, set[str]], lang: str) -> Facet:
+    """A facet's options in a fixed order (by how many of all `items` have them, then by label), each counting
+    the `found` items that match the other facets' choices."""
+    overall: dict[str, int] = defaultdict(int)
     refs: dict[str, Ref] = {}
     for item in items:
         for ref in item.values.get(facet, ()):
             refs.setdefault(ref.value, ref)
-            if _matches(item, chosen, skip=facet):
+            overall[ref.value] += 1
+    counts: dict[str, int] = defaultdict(int)
+    for item in found:
+        if _matches(item, chosen, skip=facet):
+            for ref in item.values.get(facet, ()):
                 counts[ref.value] += 1
     wanted = chosen.get(facet, set())
-    options = sorted(refs.values(), key=lambda r: (-counts[r.value], r.label(lang).casefold()))
-    return Facet(facet, tuple(Option(r, counts[r.value], r.value in wanted) for r in options))
+    options = sorted(refs.values(), key=lambda r: (-overall[r.value], r.label(lang).casefold()))
+    narrows = len(options) > 1 or any(n < len(items) for n in overall.values())
+    return Facet(facet, tuple(Option(r, counts[r.value], r.value in wanted) for r in options), narrows or bool(wanted))
 
 
 def filter_options(store: GraphView, lang: str = "en") -> dict[str, tuple[Ref, ...]]:

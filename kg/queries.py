@@ -47,4 +47,5 @@ EXAMPLES = (  # shown in the SPARQL editor: the common questions of partner inst
 
 
 def example_queries() -> list[dict[str, str]]:
-    return [{"title": title, "query": named_query(name)} for title, name in EXAMPLES]
+    """The examples with their names (a page finds each title in its own language by name), titles and texts."""
+    return [{"name": name, "title": title, "query": named_query(name)} for title, name in EXAMPLES]

@@ -311,6 +311,25 @@ def browser() -> Iterator[object]:
         launched.close()
 
 
+@pytest.fixture(scope="module")
+def search_server(tmp_path_factory: pytest.TempPathFactory, search_settings: Settings,
+                  public_matcher: object) -> Iterator[str]:
+    """The real server on the default data, with the session's model and public index (built by `public_matcher`),
+    its model loaded: the match page and similar items work as they do for a visitor."""
+    require_chromium()
+    folder = tmp_path_factory.mktemp("search-server")
+    build((DATA,), BASE, OxigraphStore(folder / "store", create=True))
+    proc, url = start_server(folder / "store", folder / "server.log", MK_MODEL=str(search_settings.model),
+                             MK_INDEX_PATH=str(search_settings.index_path))
+    try:
+        # The first match loads the model in the worker; do it here, not inside a page's timeout.
+        warm = requests.post(f"{url}/api/match", json={"text": "waterstof"}, timeout=180)
+        assert warm.status_code == 200, warm.text[:300]
+        yield url
+    finally:
+        stop_server(proc)
+
+
 def app_over(settings: Settings) -> Flask:
     """A Flask app over a fresh in-memory store built from the settings' data folders, without search."""
     store = MemoryStore()

@@ -234,3 +234,27 @@ def watched_page(browser: sync_api.Browser, base: str, timeout_ms: int = BROWSER
     yield page, watch
     context.close()
     return watch
+
+
+# --- every kind of page, for the checks that walk them all (overflow, axe, links, translation) --------
+
+ENTITY_PAGES = {  # one entity page of each kind in the default data
+    "programme": "/id/programme/photondelta",
+    "project": "/id/project/6g-fns",
+    "mission": "/id/mission/lwv24-2-land-tuinbouw",
+    "mmip": "/id/mmip/ke-mmip-go-reno",
+    "question": "/id/question/nwa-101",
+    "cluster": "/id/cluster/digital-technologies",
+    "theme": "/id/theme/energietransitie-duurzaamheid",
+    "organisation": "/id/organisation/tno",
+}
+MISSING_PAGE = "/no-such-page"
+
+
+def page_kinds() -> dict[str, str]:
+    """Name -> path of a page of every kind a GET shows (the match results page is a POST: see the tests)."""
+    from kg.listing import LISTS
+
+    return {"home": "/", "browse": "/browse", **{f"browse-{name}": f"/browse/{name}" for name in LISTS},
+            **ENTITY_PAGES, "dashboard": "/dashboard", "sparql": "/sparql", "ontology": "/ontology", "api": "/api",
+            "login": "/login", "not-found": MISSING_PAGE}

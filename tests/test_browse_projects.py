@@ -97,7 +97,7 @@ def test_a_mission_counts_the_projects_contributing_to_it(tiny_store: Store, cli
     assert item(tiny_store, "missions", BASE + "mission/healthy-years").counts["project"] == 0
     page = page_of(client, "/browse/missions")
     header = page.split("<thead>", 1)[1].split("</thead>", 1)[0]
-    assert ">Programmes</th>" in header and ">Projects</th>" in header
+    assert ">Programmes</a></th>" in header and ">Projects</a></th>" in header  # each heading sorts its column
     row = next(r for r in rows(page) if "/id/mission/clean-power" in r)
     assert re.findall(r'<td class="num">(\d+)</td>', row) == ["0", "1", "1", "0"]  # programmes, projects, MMIPs, questions
 
@@ -131,29 +131,32 @@ def test_the_organisation_facet_shows_kinds_by_their_labels(client: FlaskClient)
     nl = page_of(client, "/browse/organisations", "nl")
     assert re.search(r'value="research_institute">\s*onderzoeksinstituut <span class="count">1</span>', nl)
     header = nl.split("<thead>", 1)[1].split("</thead>", 1)[0]
-    assert ">Penvoerder van</th>" in header and ">Financier van</th>" in header
+    assert ">Penvoerder van programma&#39;s en projecten</a></th>" in header
+    assert ">Partner in programma&#39;s en projecten</a></th>" in header and ">Financier van projecten</a></th>" in header
 
 
 # --- pages ----------------------------------------------------------------------------------------
 
 def test_the_organisation_page_lists_the_project_it_leads(client: FlaskClient) -> None:
     page = page_of(client, "/id/organisation/real-institute")
-    referred = page.split("<h2>Referred to by</h2>", 1)[1]
-    assert re.search(r'<th scope="row">lead</th>\s*<td><a href="/id/project/grid-battery">Grid battery project</a>',
-                     referred)
-    assert re.search(r'<th scope="row">lead</th>\s*<td><a href="/id/programme/storage-mjp">', referred)
+    lead = page.split("<h3>Lead of</h3>", 1)[1].split("</ul>", 1)[0]
+    assert '<a href="/id/project/grid-battery">Grid battery project</a> <span class="kind">project</span>' in lead
+    assert '<a href="/id/programme/storage-mjp">' in lead
 
 
 def test_the_project_page_reads_well(client: FlaskClient) -> None:
     page = page_of(client, "/id/project/grid-battery")
     assert re.search(r"<h1>Grid battery project\s", page)
-    links = page.split("<h2>Properties and links</h2>", 1)[1]
-    assert re.search(r'<th scope="row">lead</th>\s*<td><a href="/id/organisation/real-institute">Real Institute</a>', links)
-    assert re.search(r'<th scope="row">partner</th>\s*<td><a href="/id/organisation/sample-firm">', links)
-    assert re.search(r'<th scope="row">instrument</th>\s*<td>mooi</td>', links)
+    contact = page.split('id="contact-heading"', 1)[1].split("</section>", 1)[0]
+    assert re.search(r'<dt>Lead</dt>\s*<dd><ul class="refs"><li><a href="/id/organisation/real-institute">Real Institute</a>',
+                     contact)
+    assert 'href="/id/organisation/sample-firm"' in contact.split("<dt>Partners</dt>", 1)[1]
+    assert "Instrument: MOOI" in contact  # the code in words
     # the per-link confidence goes with the mission link, not on a row of its own
-    assert re.search(r'<th scope="row">contributes to mission <span class="confidence">\(confidence: [^)]+\)</span></th>'
-                     r'\s*<td><a href="/id/mission/clean-power">', links)
-    assert "confidence: missions" not in links and ">is sample<" not in links
-    assert re.search(r'<th scope="row">is part of</th>\s*<td><a href="/id/programme/storage-mjp">', links)
+    missions = page.split('id="missions-heading"', 1)[1].split("</section>", 1)[0]
+    assert re.search(r'<h3>Missions <span class="confidence">\(confidence: [^)]+\)</span></h3>'
+                     r'\s*<ul class="refs"><li><a href="/id/mission/clean-power">', missions)
+    assert "confidence: missions" not in page and ">is sample<" not in page
+    details = page.split('id="details-heading"', 1)[1].split("</section>", 1)[0]
+    assert re.search(r'<h3>Part of</h3>\s*<ul class="refs"><li><a href="/id/programme/storage-mjp">', details)
     assert "http://www.w3.org/ns/org#OrganizationalCollaboration</a>" not in page  # a type without label: its name

@@ -21,11 +21,11 @@ from web.description import DUMPS
 MK = Namespace("https://w3id.org/missiekompas/ontology#")
 RDFLIB = {"text/turtle": "turtle", "application/ld+json": "json-ld", "application/n-triples": "nt",
           "application/rdf+xml": "xml"}
-# One entity of every kind, with the label the page shows as its title and one of its label triples.
+# One entity of every kind, with the label an English page shows as its title and one of its label triples.
 ENTITIES = {
     "programme/storage-mjp": ("Storage programme", Literal("Storage programme", lang="en")),
-    "cluster/alpha-tech": ("Alfatechnologie", Literal("Alpha technology", lang="en")),
-    "mission/clean-power": ("Schone stroom", Literal("Clean power", lang="en")),
+    "cluster/alpha-tech": ("Alpha technology", Literal("Alpha technology", lang="en")),
+    "mission/clean-power": ("Clean power", Literal("Clean power", lang="en")),
     "organisation/real-institute": ("Real Institute", Literal("Real Institute", lang="en")),
     "question/q-storage": ("How can electricity be stored cheaply?",
                            Literal("How can electricity be stored cheaply?", lang="en")),
@@ -63,23 +63,29 @@ def test_real_programme_has_no_sample_mark(client: FlaskClient) -> None:
     assert 'class="sample"' not in page
 
 
+def contact_of(page: str) -> str:
+    return page.split('id="contact-heading"', 1)[1].split("</section>", 1)[0]
+
+
 def test_programme_page_links_to_its_lead(client: FlaskClient) -> None:
-    page = html_of(client, "/id/programme/storage-mjp")
-    assert re.search(r'<th scope="row">lead</th>\s*<td><a href="/id/organisation/real-institute">Real Institute</a>', page)
+    contact = contact_of(html_of(client, "/id/programme/storage-mjp"))
+    assert re.search(r'<dt>Lead</dt>\s*<dd><ul class="refs"><li><a href="/id/organisation/real-institute">Real Institute</a>',
+                     contact)
 
 
 def test_programme_page_links_to_its_partners(client: FlaskClient) -> None:
-    page = html_of(client, "/id/programme/sample-sensing")
-    assert re.search(r'<th scope="row">lead</th>\s*<td><a href="/id/organisation/sample-lab">', page)
-    assert re.search(r'<th scope="row">partner</th>\s*<td><a href="/id/organisation/sample-firm">', page)
+    contact = contact_of(html_of(client, "/id/programme/sample-sensing"))
+    assert re.search(r'<dt>Lead</dt>\s*<dd><ul class="refs"><li><a href="/id/organisation/sample-lab">', contact)
+    partners = contact.split("<dt>Partners</dt>", 1)[1].split("</dd>", 1)[0]
+    assert 'href="/id/organisation/sample-firm"' in partners
 
 
 def test_organisation_page_lists_the_programmes_it_leads(client: FlaskClient) -> None:
     page = html_of(client, "/id/organisation/real-institute")
-    referred = page.split("<h2>Referred to by</h2>", 1)
-    assert len(referred) == 2, "no 'Referred to by' section"
-    assert re.search(r'<th scope="row">lead</th>\s*<td><a href="/id/programme/storage-mjp">Storage programme</a>',
-                     referred[1])
+    roles = page.split('id="roles-heading"', 1)[1].split("</section>", 1)[0]
+    lead = roles.split("<h3>Lead of</h3>", 1)
+    assert len(lead) == 2, "no 'Lead of' group"
+    assert '<a href="/id/programme/storage-mjp">Storage programme</a>' in lead[1].split("</ul>", 1)[0]
     assert "/id/programme/sample-sensing" not in page  # led by another organisation
 
 
@@ -167,7 +173,7 @@ def test_unknown_format_parameter_is_406(client: FlaskClient) -> None:
     assert response.mimetype == "application/problem+json"
 
 
-@pytest.mark.parametrize("accept", [HTML, "text/turtle", "application/ld+json"])
+@pytest.mark.parametrize("accept", ["text/turtle", "application/ld+json"])
 def test_unknown_entity_is_404_problem(client: FlaskClient, accept: str) -> None:
     response = client.get("/id/programme/no-such-thing", headers={"Accept": accept})
     assert response.status_code == 404
@@ -175,6 +181,12 @@ def test_unknown_entity_is_404_problem(client: FlaskClient, accept: str) -> None
     problem = response.get_json(force=True)
     assert problem["status"] == 404
     assert f"{BASE}programme/no-such-thing" in problem["detail"]
+
+
+def test_unknown_entity_is_an_html_404_for_a_browser(client: FlaskClient) -> None:
+    response = client.get("/id/programme/no-such-thing", headers={"Accept": HTML})
+    assert response.status_code == 404 and response.mimetype == "text/html"  # web/error_pages.py
+    assert f"{BASE}programme/no-such-thing" in response.get_data(as_text=True)
 
 
 def test_image_png_is_406_listing_the_rdf_types(client: FlaskClient) -> None:

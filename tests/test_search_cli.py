@@ -28,7 +28,7 @@ def search_cli(search_settings: Settings, tmp_path_factory: pytest.TempPathFacto
 
     def run(*args: str, **overrides: str) -> subprocess.CompletedProcess[str]:
         return subprocess.run([sys.executable, "-m", "search", *args], capture_output=True, text=True,
-                              env={**env, **overrides}, timeout=300)
+                              env={**env, **overrides}, timeout=900)
 
     return run
 

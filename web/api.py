@@ -1,5 +1,5 @@
-"""The JSON API under /api/: match, search, entity, figures and the OpenAPI 3.1 document of all of it
-(the Kernteam analytics live in web/api_analytics.py). Errors are application/problem+json
+"""The JSON API under /api/: match, search, entity, figures and the OpenAPI 3.1 document of all of it, shown to
+people as a page at /api (the Kernteam analytics live in web/api_analytics.py). Errors are application/problem+json
 (web/errors.py). Every answer reads the request's audience: its view and its index."""
 
 from __future__ import annotations
@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from flask import Blueprint, Response, request, url_for
+from flask import Blueprint, Response, render_template, request, url_for
 
 from kg.entity import EntityView, Link, entity_view
 from kg.figures import Figures, compute_figures
@@ -165,13 +165,25 @@ def figures() -> Response:
 
 @api.get("/openapi.json")
 def openapi() -> Response:
-    document = openapi_document(
+    return json_answer(api_document())
+
+
+@api.get("")
+def index() -> str:
+    """The API for people: every operation of the OpenAPI document with its method, route and summary (/api,
+    not /api/, so the JSON routes under /api/ are exactly the documented ones)."""
+    document = api_document()
+    operations = [(method.upper(), path, op) for path, item in document["paths"].items() for method, op in item.items()]
+    return render_template("api.html", operations=operations, server=document["servers"][0]["url"])
+
+
+def api_document() -> dict[str, Any]:
+    return openapi_document(
         OPERATIONS, title="Missiekompas API", version="1.0.0", server=url_for("match_page.home", _external=True).rstrip("/"),
         description="Match research proposals to the KIA Key Technologies (knowledge questions, MJPs, missions), "
                     "search the graph, read entities and portfolio figures, and the Kernteam analytics: mission blank "
                     "spots, overlapping MJPs, blank spots of a plan, changes between editions. Records marked "
                     "is_sample are illustrative.", serialised=ANALYTICS_SERIALISED)
-    return json_answer(document)
 
 
 FILTER_PARAMS = (

@@ -12,7 +12,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from config import Settings, load_settings
 from kg.store import Store
 from web.body_limit import BodyLimit
-from web.errors import register_error_handlers
+from web.error_pages import register_error_handlers
 from web.finish import finish
 from web.headers import SECURITY_HEADERS
 from web.i18n import register_i18n

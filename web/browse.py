@@ -1,12 +1,14 @@
 """Browse: a list page per kind of entity (clusters, themes, missions, MMIPs, programmes, projects,
-questions, organisations) with facets and counts, each downloadable as CSV."""
+questions, organisations, KEM categories) with facets and counts, a text search and sortable columns,
+each downloadable as CSV."""
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, render_template, request
+from flask import Blueprint, Response, render_template, request, url_for
 
 from kg.listing import LISTS, Listing, list_entities, list_sizes
 from web.auth import request_view
+from web.browse_view import Query, chips, page_query, sort_links
 from web.errors import NotFound
 from web.exports import csv_download
 from web.i18n import current_language
@@ -25,14 +27,21 @@ def listing(name: str) -> Response | str:
         raise NotFound(f"no list named {name!r}; choose from {', '.join(LISTS)}")
     lang = current_language()
     selected = {facet: request.args.getlist(facet) for facet in LISTS[name].filters}
-    found = list_entities(request_view(), name, selected, lang)
-    columns = [f for f in (*found.spec.filters, *found.spec.shown) if f != "sample"]
+    found = list_entities(request_view(), name, selected, lang, text=request.args.get("q", ""),
+                          sort=request.args.get("sort", ""))
     if request.args.get("format") == "csv":
-        return _csv(found, columns, lang)
-    return render_template("browse_list.html", listing=found, columns=columns, selected=selected)
+        return _csv(found, lang)
+    query = page_query(found, selected)
+
+    def url(changed: Query) -> str:
+        return url_for("browse.listing", name=name, **changed)
+
+    return render_template("browse_list.html", listing=found, query=query, chips=chips(found, query, url),
+                           sorts=sort_links(found, query, url))
 
 
-def _csv(found: Listing, columns: list[str], lang: str) -> Response:
+def _csv(found: Listing, lang: str) -> Response:
+    columns = found.spec.value_columns
     header = ["iri", "label", "is_sample", *columns, *found.spec.counts]
     rows = [[item.iri, item.label(lang), item.is_sample,
              *("; ".join(ref.label(lang) for ref in item.values.get(c, ())) for c in columns),

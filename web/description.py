@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 
 from rdflib import BNode, Graph, Literal, Namespace, URIRef
 from rdflib.namespace import DCAT, DCTERMS, RDF, RDFS, VOID, XSD
@@ -86,3 +87,35 @@ def void_description(store: Store, base: str, root: str) -> Graph:
     graph.add((distribution, RDF.type, DCAT.Distribution))
     graph.add((distribution, DCAT.accessURL, URIRef(root + "sparql")))
     return graph
+
+
+@dataclass(frozen=True)
+class Subset:
+    graph: str  # a named graph's IRI
+    triples: int
+    source: str  # the data file it was built from
+
+
+@dataclass(frozen=True)
+class DatasetSummary:
+    """The VoID description as a page shows it."""
+
+    titles: dict[str, str]  # language -> title
+    licence: str
+    modified: str
+    triples: int
+    endpoint: str
+    dumps: tuple[str, ...]
+    subsets: tuple[Subset, ...]
+
+
+def dataset_summary(graph: Graph, base: str) -> DatasetSummary:
+    """What void_description says about the dataset, read back from its graph (so the page and the RDF agree)."""
+    dataset = dataset_uri(base)
+    titles = {o.language or "": str(o) for o in graph.objects(dataset, DCTERMS.title) if isinstance(o, Literal)}
+    subsets = tuple(sorted((Subset(str(s), int(graph.value(s, VOID.triples) or 0), str(graph.value(s, DCTERMS.source) or ""))
+                            for s in graph.objects(dataset, VOID.subset)), key=lambda sub: sub.graph))
+    return DatasetSummary(titles, str(graph.value(dataset, DCTERMS.license) or ""),
+                          str(graph.value(dataset, DCTERMS.modified) or ""), int(graph.value(dataset, VOID.triples) or 0),
+                          str(graph.value(dataset, VOID.sparqlEndpoint) or ""),
+                          tuple(sorted(str(o) for o in graph.objects(dataset, VOID.dataDump))), subsets)

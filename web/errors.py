@@ -2,20 +2,22 @@
 
 The HTTP layer's own errors are WebErrors and carry their status; the errors of the layers below are mapped in
 STATUS. Any other exception, a domain error missing from STATUS included, is a logged 500 with a generic message.
+A browser gets the same answer as an HTML page (web.error_pages).
 """
 
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from typing import Any, ClassVar
 
-from flask import Flask, Response
+from flask import Response
 from werkzeug.exceptions import HTTPException
 
 from kg.editions import UnknownEdition
 from kg.endpoint import QueryRejected
 from kg.errors import DataFileError, InvalidRecord, QueryError, StoreError, UnsupportedResultFormat
-from kg.listing import UnknownList
+from kg.listing import UnknownList, UnknownSort
 from kg.uris import InvalidIri
 from kg.worker import QueryTimeout
 from search.embedder import ModelUnavailable
@@ -57,6 +59,10 @@ class NotFound(WebError, status=404, title="Not Found"):
     """No such entity, graph or file."""
 
 
+class Gone(WebError, status=410, title="Gone"):
+    """An entity only a past edition holds (a dropped MJP), asked for as RDF: the detail names the edition."""
+
+
 class BadRequest(WebError, status=400, title="Bad Request"):
     """The request breaks the protocol (missing or repeated parameter, bad encoding)."""
 
@@ -83,6 +89,7 @@ STATUS: list[tuple[type[Exception], int, str]] = [
     (UnknownEdition, 404, "Not Found"),
     (UnknownProgramme, 404, "Not Found"),
     (UnknownList, 404, "Not Found"),
+    (UnknownSort, 400, "Bad Request"),
     (UnknownOrganisation, 400, "Unknown organisation"),
     (InvalidIri, 400, "Invalid IRI"),
     (ModelUnavailable, 503, "Search unavailable"),
@@ -106,34 +113,41 @@ def status_of(exc: Exception) -> tuple[int, str]:
     return next(((status, title) for kind, status, title in STATUS if isinstance(exc, kind)), UNEXPECTED)
 
 
-def problem(status: int, title: str, detail: str) -> Response:
-    answer = build_problem(status, title, detail)
+def problem(status: int, title: str, detail: str, extra_headers: tuple[tuple[str, str], ...] = ()) -> Response:
+    answer = build_problem(status, title, detail, extra_headers)
     return Response(answer.body, status=status, headers=list(answer.headers))
 
 
-def error_response(exc: Exception, body_limit: int) -> Response:
-    """The problem+json answer to any exception a request raised (Flask's handlers and the SPARQL
-    door, web.sparql, both answer through here)."""
+@dataclass(frozen=True)
+class ErrorAnswer:
+    """What an error answers, in any format: the status, its title, what went wrong, and the headers the status
+    needs besides those of problem+json (Allow on a 405)."""
+
+    status: int
+    title: str
+    detail: str
+    headers: tuple[tuple[str, str], ...] = ()
+
+
+def answer_of(exc: Exception, body_limit: int) -> ErrorAnswer:
+    """The answer to any exception a request raised; an unexpected one is logged with its traceback and told
+    to the client in general words only."""
     if isinstance(exc, HTTPException):
         detail = exc.description or exc.name
         if exc.code == 413:
             detail = f"the request body is larger than the limit of {body_limit} bytes"
-        response = problem(exc.code or 500, exc.name, detail)
-        if exc.code == 405 and exc.valid_methods:
-            response.headers["Allow"] = ", ".join(exc.valid_methods)
-        return response
+        allow = (("Allow", ", ".join(exc.valid_methods)),) if exc.code == 405 and exc.valid_methods else ()
+        return ErrorAnswer(exc.code or 500, exc.name, detail, allow)
     status, title = status_of(exc)
     if (status, title) == UNEXPECTED:
         log.error("unexpected error", exc_info=exc)
-        return problem(*UNEXPECTED, "something went wrong on our side; it has been logged")
+        return ErrorAnswer(*UNEXPECTED, "something went wrong on our side; it has been logged")
     if status >= 500:
         log.warning("%s: %s", title, exc)
-    return problem(status, title, str(exc))
+    return ErrorAnswer(status, title, str(exc))
 
 
-def register_error_handlers(app: Flask) -> None:
-    def handle(exc: Exception) -> Response:
-        return error_response(exc, app.config["MAX_CONTENT_LENGTH"])
-
-    for kind in (HTTPException, Exception):
-        app.register_error_handler(kind, handle)
+def error_response(exc: Exception, body_limit: int) -> Response:
+    """The problem+json answer to any exception a request raised (web.error_pages makes a browser's page of it)."""
+    answer = answer_of(exc, body_limit)
+    return problem(answer.status, answer.title, answer.detail, answer.headers)

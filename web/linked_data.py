@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 import threading
+from typing import NoReturn
 
 from flask import Blueprint, Response, render_template, request, url_for
 
@@ -11,12 +12,13 @@ from kg.cooperation import cooperation_network
 from kg.entity import describe_entity, entity_view
 from kg.export import export_graph
 from kg.formats import prefixes, rdf_format
+from kg.past_entity import find_past_entity
 from kg.store import GraphView, View
 from kg.uris import checked_iri
-from ontology import MK
 from web.auth import current_audience, request_view
-from web.description import DUMPS, serialize, void_description
-from web.errors import NotFound
+from web.description import DUMPS, dataset_summary, serialize, void_description
+from web.entity_view import entity_page
+from web.errors import Gone, NotFound
 from web.negotiation import GRAPH_OFFERS, negotiate, prefers_html
 from web.services import services
 
@@ -32,24 +34,41 @@ def entity(rest: str) -> Response:
     iri = checked_iri(s.settings.base_uri + rest)
     accept = request.headers.get("Accept")
     if prefers_html(accept) and not request.args.get("format"):
-        view = entity_view(request_view(), iri)
-        if view is None:
-            raise NotFound(f"nothing is known about {iri}")
-        is_organisation = any(link.value == str(MK.Organisation) for link in view.types)
-        network = cooperation_network(request_view(), iri) if is_organisation else ()
-        page = Response(render_template("entity.html", view=view, similar=s.similar(iri, current_audience()),
-                                        network=network),
-                        content_type="text/html; charset=utf-8")
-        page.headers["Vary"] = "Accept"
-        return page
-    fmt = negotiate(ENTITY_OFFERS, accept, request.args.get("format"))
-    graph = describe_entity(request_view(), iri)
-    if len(graph) == 0:
-        raise NotFound(f"nothing is known about {iri}")
-    body, media_type = serialize(graph, fmt, prefixes(s.settings.base_uri))
-    response = Response(body, content_type=media_type)
+        response = Response(_entity_html(iri), content_type="text/html; charset=utf-8")
+    else:
+        fmt = negotiate(ENTITY_OFFERS, accept, request.args.get("format"))
+        graph = describe_entity(request_view(), iri)
+        if len(graph) == 0:
+            _not_current(iri)
+        body, media_type = serialize(graph, fmt, prefixes(s.settings.base_uri))
+        response = Response(body, content_type=media_type)
     response.headers["Vary"] = "Accept"
     return response
+
+
+def _entity_html(iri: str) -> str:
+    """The entity's page by kind (web.entity_view); for an entity only a past edition holds, that edition's."""
+    view = request_view()
+    found = entity_view(view, iri)
+    if found is None:
+        past = find_past_entity(view, iri)
+        if past is None:
+            raise NotFound(f"nothing is known about {iri}")
+        return render_template("entity_past.html", past=past)
+    page = entity_page(view, found)
+    network = cooperation_network(view, iri) if page.kind == "organisation" else ()
+    return render_template("entity.html", page=page, similar=services().similar(iri, current_audience()),
+                           network=network)
+
+
+def _not_current(iri: str) -> NoReturn:
+    """404 for an unknown IRI; 410 Gone, naming the edition and its graph, for one only a past edition holds (its
+    URI named something once; a 200 with the old triples would pass for current data)."""
+    past = find_past_entity(request_view(), iri)
+    if past is None:
+        raise NotFound(f"nothing is known about {iri}")
+    raise Gone(f"{iri} is no longer in the current portfolio; edition {past.edition} held it: "
+               f"GET {url_for('graph_store.store_graph', graph=past.edition_graph)}")
 
 
 @linked_data.route("/dumps/<name>")
@@ -81,10 +100,16 @@ def _dump_bytes(view: GraphView, fmt: str) -> bytes:
 @linked_data.route("/void")
 @linked_data.route("/.well-known/void")
 def void() -> Response:
-    s = services()
-    fmt = negotiate(ENTITY_OFFERS, request.headers.get("Accept"), request.args.get("format"))
+    """The VoID description: a page for a browser (Accept), else RDF in the negotiated format."""
+    base = services().settings.base_uri
     root = url_for("sparql.endpoint", _external=True).removesuffix("sparql")
-    body, media_type = serialize(void_description(request_view(), s.settings.base_uri, root), fmt)
-    response = Response(body, content_type=media_type)
+    if prefers_html(request.headers.get("Accept")) and not request.args.get("format"):
+        summary = dataset_summary(void_description(request_view(), base, root), base)
+        response = Response(render_template("dataset.html", dataset=summary, formats=ENTITY_OFFERS),
+                            content_type="text/html; charset=utf-8")
+    else:
+        fmt = negotiate(ENTITY_OFFERS, request.headers.get("Accept"), request.args.get("format"))
+        body, media_type = serialize(void_description(request_view(), base, root), fmt)
+        response = Response(body, content_type=media_type)
     response.headers["Vary"] = "Accept"
     return response

@@ -8,6 +8,7 @@ from flask import Blueprint, Response, redirect, render_template, request, url_f
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from kg.listing import filter_options
+from kg.references import describe_references
 from search.organisation_names import UnknownOrganisation
 from search.partners import PartnersResult
 from search.readers import MAX_TEXT_CHARS
@@ -72,9 +73,22 @@ def _page(form: MatchRequest, *, result: MatchResult | None = None, error: str |
     named = {ref.value: ref for refs in options.values() for ref in refs}  # labels in both languages
     return render_template("match.html", form=form, result=result, sections=sections, error=error, kinds=KINDS,
                            have=have, partners=partners, partners_error=partners_error,
+                           names=_names_on_page(result, partners),
                            options=options, named=named, max_top=MAX_TOP,
                            limits={"text": number(MAX_TEXT_CHARS),
                                    "file": f"{services().settings.max_body_bytes / 1_000_000:.1f} MB"})
+
+
+def _names_on_page(result: MatchResult | None, partners: PartnersResult | None) -> dict[str, dict[str, str]]:
+    """IRI -> labels per language of the organisations and consortia the page names, so each is shown in
+    the reader's language (search results carry one label)."""
+    iris = {m.iri for name in SECTIONS for hit in (getattr(result, name) if result else ()) for m in hit.members}
+    if partners:
+        iris |= {m.iri for m in partners.consortium.members}
+        for s in partners.suggestions:
+            iris |= {s.iri, *(p.consortium.iri for p in s.projects), *(w.member.iri for w in s.worked_with),
+                     *(c.iri for w in s.worked_with for c in w.consortia)}
+    return {iri: ref.labels for iri, ref in describe_references(request_view(), iris).items()}
 
 
 def _echo(base: str) -> MatchRequest:

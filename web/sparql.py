@@ -15,7 +15,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, render_template
+from flask import Flask, render_template, url_for
 from werkzeug.exceptions import MethodNotAllowed
 from werkzeug.sansio.utils import get_current_url
 from werkzeug.wrappers import Request, Response
@@ -26,6 +26,7 @@ from kg.sparql_text import UpdateDataset, query_form
 from web.auth import COOKIE, Role, checked_visibility, require_admin, role_of_request
 from web.client_slots import ClientSlots
 from web.description import service_description
+from web.error_pages import error_answer
 from web.errors import error_response
 from web.finish import finish, logging_requests
 from web.negotiation import BOOLEAN_OFFERS, GRAPH_OFFERS, RESULTS_OFFERS, negotiate, prefers_html
@@ -61,7 +62,7 @@ class SparqlDoor:
         try:
             response, detail = self.dispatch(request)
         except Exception as exc:  # noqa: BLE001 - every failure is answered as problem+json (web.errors)
-            response, detail = error_response(exc, body_limit), ""
+            response, detail = self._error(request, exc, body_limit), ""
         return finish(response, request.method, request.path, started, detail)(environ, start_response)
 
     def dispatch(self, request: Request) -> Answer:
@@ -119,11 +120,21 @@ class SparqlDoor:
         return response, ""
 
     def _editor_page(self, request: Request) -> Response:
-        """The page shares the site's layout, language and menu: rendered in a Flask request context."""
+        """The page shares the site's layout, language and menu: rendered in a Flask request context. Result links
+        to entities under the base URI are turned into links to this site's own /id/ pages (web/static/sparql.js)."""
         with self.flask_app.request_context(request.environ):
             self.flask_app.preprocess_request()
-            page = render_template("yasgui.html", endpoint=base_url(request), examples=example_queries())
+            page = render_template("yasgui.html", endpoint=base_url(request), examples=example_queries(),
+                                   base_uri=self.flask_app.extensions["missiekompas"].settings.base_uri,
+                                   local_base=url_for("linked_data.entity", rest="-").removesuffix("-"))
         return Response(page, content_type="text/html; charset=utf-8")
+
+    def _error(self, request: Request, exc: Exception, body_limit: int) -> Response:
+        """problem+json; a browser gets the site's error page, drawn in a Flask request context."""
+        if not prefers_html(request.headers.get("Accept")):
+            return error_response(exc, body_limit)
+        with self.flask_app.request_context(request.environ):
+            return error_answer(exc, body_limit)
 
     def slots(self, services: Services) -> ClientSlots:
         if self._slots is None:  # one folder per store, shared by the server's processes, outside the store
