@@ -228,10 +228,10 @@ def test_a_filter_that_names_nothing_is_a_400_that_says_what_is_allowed(client: 
 
 # --- edition changes -----------------------------------------------------------------------------
 
-def organisation_label(key: str) -> str:
+def organisation_label(key: str, lang: str) -> str:
     records = yaml.safe_load((DATA / "organisations.yaml").read_text(encoding="utf-8"))["records"]
     label = next(r["label"] for r in records if r["id"] == key)
-    return label if isinstance(label, str) else label["en"]
+    return label if isinstance(label, str) else label[lang]
 
 
 @pytest.mark.parametrize(("lang", "field", "before", "after", "mission"), [
@@ -243,7 +243,7 @@ def test_edition_changes_show_names_and_euro_amounts(default_app: Flask, lang: s
     changes = section(get(default_app.test_client(), f"/dashboard?lang={lang}", lang), "changes")
     table = text_of(changes.split('id="changes-table"', 1)[1].split("</table>", 1)[0])
     assert f" {field} {before} {after} " in table
-    assert mission in table and organisation_label("sample-org-16") in table
+    assert mission in table and organisation_label("sample-org-16", lang) in table
     for raw in ("budget.committed_eur", "budget.total_eur", "6000000", "gz-central", "sample-org-06", "@nl", "<code>"):
         assert raw not in table, raw
     assert 'href="/id/organisation/sample-org-16"' in changes  # the names still link to their pages

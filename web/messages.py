@@ -34,6 +34,7 @@ MESSAGES: dict[str, dict[str, str]] = {
     "login.empty": _both("Vul een token in.", "Enter a token."),
     "login.unknown": _both("Dit token wordt niet herkend (misschien is het vervangen).",
                            "This token is not recognised (it may have been replaced)."),
+    "a11y.scroll_table": _both("Tabel; schuif opzij voor de andere kolommen", "Table; scroll sideways for the other columns"),
     "nav.language": _both("Taal", "Language"),
     "footer.licence": _both("Data: CC BY 4.0; de feiten zijn van de bronnen die elk record noemt.",
                             "Data: CC BY 4.0; the facts belong to the sources named on every record."),
