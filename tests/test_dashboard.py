@@ -275,7 +275,7 @@ def test_the_overlaps_csv(kernteam_app: Flask, default_store: Store, public_matc
     assert table[0] == ["rank", "group", "similarity", "first", "first_label", "first_kind", "first_is_sample", "second",
                         "second_label", "second_kind", "second_is_sample", "shared_concepts", "shared_links"]
     assert table[1][:4] == ["1", "1", "0.9777", BASE + "programme/cs4nl"] and table[1][5:7] == ["bgp", "False"]
-    assert table[2][2:4] == ["0.9673", BASE + "programme/sample-mjp-04"] and table[2][5:7] == ["mjp", "True"]
+    assert table[2][2:4] == ["0.967", BASE + "programme/sample-mjp-04"] and table[2][5:7] == ["mjp", "True"]
     assert "mission: Industrie" in table[2][12]
     found = find_overlaps(default_store.view(PUBLIC), public_matcher.index, SETTINGS.overlap_threshold,
                           public_matcher.explainer.concepts)

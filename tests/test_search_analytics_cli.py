@@ -117,7 +117,7 @@ def test_default_data_says_when_records_are_samples(default_cli: Run) -> None:
     assert (real["sample_consortia"], real["samples_left_out"]) == (0, 11) and real["consortia_by_kind"]["project"] == {
         "real": 45, "samples": 0}
     plan = ok(default_cli("plan-gaps", "sample-mjp-04"))
-    assert plan.startswith("Blank spots of Sample MJP") and "This plan is a sample consortium." in plan
+    assert plan.startswith("Blank spots of Voorbeeld-MJP") and "This plan is a sample consortium." in plan
     project = ok(default_cli("plan-gaps", "project/simox", "--no-samples"))
     assert project.startswith("Blank spots of Sustainable Installation of XXL Monopiles (project)")
     overlaps = ok(default_cli("overlaps"))

@@ -120,7 +120,7 @@ def test_the_dashboard_shows_the_heatmap_the_bar_chart_and_the_blank_spots(page:
     gaps.wait_for(state="visible")
     rows = gaps.locator("tbody tr")
     assert rows.count() == 25
-    assert rows.first.locator("td").nth(2).inner_text() == "blank"
+    assert rows.first.locator("td").nth(2).inner_text() == "Not covered"
     assert rows.first.locator('th a[href^="/id/"]').count() == 1
     assert gaps.locator(".sample").count() >= 1
     assert page_.locator("#overlaps-table tbody tr").count() >= 1

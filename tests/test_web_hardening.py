@@ -142,7 +142,8 @@ def page_links(client: FlaskClient, path: str) -> tuple[str, list[str]]:
 
 
 @pytest.mark.parametrize(("path", "shown"), [
-    ("/id/programme/storage-mjp", (HOSTILE_IRIS[0], HOSTILE_IRIS[1], HOSTILE_IRIS[2], HOSTILE_IRIS[3])),
+    # the vbscript: IRI is an rdf:type the ontology does not know: the page shows kinds, not raw types
+    ("/id/programme/storage-mjp", (HOSTILE_IRIS[0], HOSTILE_IRIS[1], HOSTILE_IRIS[3])),
     ("/browse/clusters", ("Evil cluster",)),
     ("/browse/programmes", (HOSTILE_IRIS[0],)),
     ("/dashboard", ("Evil cluster",)),

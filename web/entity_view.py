@@ -6,10 +6,10 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from kg.entity import CONFIDENCE, LINK_CONFIDENCES, RDF_TYPE, SOURCE, EntityView, Link
-from kg.references import Reference, describe_references, kind_of
+from kg.references import KINDS, Reference, describe_references, kind_of
 from kg.schema import ENTITY_TYPES
 from kg.store import GraphView
 from ontology import MK
@@ -156,6 +156,7 @@ class EntityPage:
     more_sources: tuple[Reference, ...]
     confidence: Reference | None
     notes: tuple[str, ...]  # the editors' notes, in English (TEXT_LANGUAGES)
+    classes: dict[str, str] = field(default_factory=dict)  # kind or subkind -> its class in the ontology
 
     def also_known_as(self, lang: str, title: str) -> tuple[tuple[str, str], ...]:
         """Its other names as (name, language) in `lang` (and those without a language), else in any language;
@@ -183,7 +184,8 @@ def entity_page(view: GraphView, entity: EntityView) -> EntityPage:
         _by_kind(refs, pool.inc), tuple(_ref(refs, link) for link in entity.sources),
         tuple(_ref(refs, link) for link in entity.outgoing if link.property_iri == SEE_ALSO),
         _ref(refs, entity.confidence) if entity.confidence else None,
-        tuple(_worded(link.value) for link in entity.outgoing if link.property_iri == NOTE))
+        tuple(_worded(link.value) for link in entity.outgoing if link.property_iri == NOTE),
+        {code: t for t in types for code in (KINDS.get(t), SUBKINDS.get(t)) if code})
 
 
 class _Pool:
