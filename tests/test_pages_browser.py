@@ -1,8 +1,8 @@
 """Every kind of page in a real browser (Debian's chromium driven by Playwright) on the real server with search, at
 a desktop width (1366 px) and a phone's (390 px), in Dutch and English: nothing is wider than the screen, axe-core
 (vendored in tests/vendor, injected by the test, never served) finds no accessibility violations on our own
-pages, the menu folds away on a phone and opens without JavaScript, and every internal link on the main pages
-answers 200."""
+pages, the menu folds away on a phone and opens without JavaScript, the language switch on a results page keeps
+the results and the pasted text, and every internal link on the main pages answers 200."""
 
 from __future__ import annotations
 
@@ -163,6 +163,21 @@ def test_the_menu_folds_away_on_a_phone_and_opens_without_javascript(browser: sy
         assert header.bounding_box()["height"] < 80
     finally:
         context.close()
+
+
+def test_the_language_switch_keeps_the_results_and_the_text(tab: tuple[sync_api.Page, Watch], search_server: str) -> None:
+    page = tab[0]
+    page.set_viewport_size({"width": WIDTHS[0], "height": 900})
+    open_page(page, search_server, RESULTS, "nl")
+    hits = page.locator("#results li.hit h4 a").evaluate_all("links => links.map(a => a.getAttribute('href'))")
+    assert len(hits) >= 10
+    with page.expect_navigation(wait_until="load"):
+        page.get_by_role("navigation", name="Taal").get_by_role("button", name="English").click()
+    assert page.locator("html").get_attribute("lang") == "en"
+    page.locator("#results").wait_for(state="visible")
+    again = page.locator("#results li.hit h4 a").evaluate_all("links => links.map(a => a.getAttribute('href'))")
+    assert again == hits  # the same answer, now in English
+    assert page.locator("#text").input_value().strip() == PROPOSAL_NL.strip()  # the pasted text is still there
 
 
 def test_every_internal_link_on_the_main_pages_answers(search_server: str) -> None:
