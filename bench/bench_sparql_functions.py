@@ -83,6 +83,15 @@ def services(store: MemoryStore, folder: Path) -> dict[str, QueryService]:
             "in process": open_query_service("memory", store, Limits())}
 
 
+def same_answers(targets: dict[str, QueryService], request: QueryRequest, audience: str) -> None:
+    """Every target answers `request` alike (in a worker and in process), checked before anything is timed."""
+    answers = {name: json.loads(service.query(request, "json", audience).body)["results"]["bindings"]
+               for name, service in targets.items()}
+    first = next(iter(answers.values()))
+    if not first or any(answer != first for answer in answers.values()):
+        raise SystemExit(f"the targets answer differently (or not at all): {answers}")
+
+
 def bench_default(args: argparse.Namespace, folder: Path) -> None:
     settings = Settings()
     store = MemoryStore()
@@ -94,6 +103,7 @@ def bench_default(args: argparse.Namespace, folder: Path) -> None:
           f"(index built in {time.perf_counter() - started:.1f} s, not timed below)")
     scorer = FunctionScorer(index, embedder)
     targets = services(store, folder)
+    same_answers(targets, QueryRequest(QUESTIONS, functions=scorer.context(QUESTIONS)), PUBLIC)
     for name, service in targets.items():
         def answer(cold: bool, service: QueryService = service) -> None:
             if cold:
@@ -149,6 +159,7 @@ def bench_rows(args: argparse.Namespace, folder: Path) -> None:
     report("pickling the table (what a worker receives)", timed(args.runs, lambda: pickle.dumps(context)),
            f"{payload / 1e6:.2f} MB")
     targets = services(store, folder)
+    same_answers(targets, QueryRequest(with_function, functions=context), INTERNAL)
     for name, service in targets.items():  # the generated graph is declared nowhere: the Kernteam's view holds it
         rows = json.loads(service.query(QueryRequest(with_function, functions=context), "json", INTERNAL).body)
         assert len(rows["results"]["bindings"]) == 10, "the generated entities are not in the view"

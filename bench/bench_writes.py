@@ -109,6 +109,13 @@ class Side:
         self._check(response, f"ASK {' '.join(text.split())[:120]}")
         return bool(response.json()["boolean"])
 
+    def quads_in(self, graph: str) -> int:
+        """How many quads the graph holds on this side (read as the side's writer)."""
+        response = self.session.post(self.query_url, timeout=60, headers={**self.auth, "Accept": JSON},
+                                     data={"query": f"SELECT (COUNT(*) AS ?n) WHERE {{ GRAPH <{graph}> {{ ?s ?p ?o }} }}"})
+        self._check(response, f"the quads of <{graph}>")
+        return int(response.json()["results"]["bindings"][0]["n"]["value"])
+
     def _check(self, response: requests.Response, what: str) -> None:
         if not response.ok:
             raise BenchFailure(f"{self.name}: {what} answered {response.status_code}: {response.text[:500]}")
@@ -256,7 +263,11 @@ def both_sides(folder: Path, data: Callable[[Path], tuple[Path, ...] | None],
         (folder / "serve").mkdir()
         theirs = stack.enter_context(bench_graph.oxigraph_server(binary, folder / "serve"))
         fill_oxigraph_serve(theirs, quads)
-        yield [ours_side(ours, token), serve_side(theirs)], len(quads), graph, graph_size
+        sides = [ours_side(ours, token), serve_side(theirs)]
+        held = {side.name: side.quads_in(graph) for side in sides}
+        if set(held.values()) != {graph_size}:  # the same graph on both sides, before anything is timed
+            raise BenchFailure(f"the sides do not hold the same <{graph}> ({graph_size:,} quads): {held}")
+        yield sides, len(quads), graph, graph_size
 
 
 def measure(datasets: list[str], count: int) -> dict[str, Any]:

@@ -60,6 +60,11 @@ def _short(graph: str) -> str:
     return "(default graph)" if not graph else graph.rsplit("/graph/", 1)[-1] if "/graph/" in graph else graph
 
 
+def _line(event: dict[str, Any]) -> str:
+    """One journal event as one line of JSON."""
+    return json.dumps(event, ensure_ascii=False, separators=(",", ":")) + "\n"
+
+
 def now() -> str:
     return dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
@@ -134,9 +139,8 @@ class Journal:
         for event in self._events():
             if event.get("event") == "write" and event.get("seq") in numbers:
                 event = {**event, "sparql": "", "erased": why}
-            lines.append(json.dumps(event, ensure_ascii=False, separators=(",", ":")) + "\n")
-        lines.append(json.dumps({"event": "drop", "seqs": sorted(numbers), "time": now(), "why": why},
-                                ensure_ascii=False, separators=(",", ":")) + "\n")
+            lines.append(_line(event))
+        lines.append(_line({"event": "drop", "seqs": sorted(numbers), "time": now(), "why": why}))
         try:
             write_atomically(self.path, "".join(lines).encode("utf-8"))
         except KgError as exc:
@@ -161,7 +165,7 @@ class Journal:
             raise StoreError(f"cannot read the write journal {self.path}: {exc.strerror or exc}") from exc
 
     def _append(self, event: dict[str, Any]) -> None:
-        line = json.dumps(event, ensure_ascii=False, separators=(",", ":")) + "\n"
+        line = _line(event)
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             self._repair_cut_line()
