@@ -130,6 +130,9 @@ class Settings:
             "IRI prefixes SERVICE/LOAD may call, separated by spaces; empty: none.")
     query_workers: int = setting(2, "MK_QUERY_WORKERS", positive_int,
             "Query worker processes per server process (they enforce the timeout).")
+    memory_quads: int = setting(250_000, "MK_MEMORY_QUADS", non_negative_int,
+            "A store version of up to this many quads is queried from an in-memory copy in each query "
+            "worker (about 200 bytes per quad each; faster); larger ones from disk; 0: always from disk.")
     workers: int = setting(2, "MK_WORKERS", positive_int, "gunicorn worker processes for `make run`.")
     threads: int = setting(4, "MK_THREADS", positive_int, "Threads per gunicorn worker.")
     preload: bool = setting(True, "MK_PRELOAD", flag,

@@ -3,7 +3,11 @@ on the same data in one run: p50/p95 latency per query, then requests/s under co
 
 Same work on every side: `oxigraph serve` holds exactly the triples of our public view's default
 graph (what the benchmark queries read; past editions are not in it), and before anything is
-timed the three answers to each query are compared (as sets of rows): unequal answers stop the run."""
+timed the answers to each query are compared (as sets of rows): unequal answers stop the run.
+
+What each side does: in-process pyoxigraph and `oxigraph serve` read RocksDB folders; our server's
+query workers answer from an in-memory copy of the store version (MK_MEMORY_QUADS, on by default for
+data of this size), and a second server of ours with MK_MEMORY_QUADS=0 shows the same from disk."""
 
 from __future__ import annotations
 
@@ -106,6 +110,22 @@ def _rows(body: object) -> frozenset[str]:
     return frozenset(json.dumps(row, sort_keys=True) for row in parsed["results"]["bindings"])
 
 
+def memory_copy(view: Path) -> dict[str, float]:
+    """What a query worker's in-memory copy of a view costs (kg.worker, MK_MEMORY_QUADS): the seconds to
+    make it and the growth of this process's resident memory, measured the way the worker makes it."""
+    from kg.worker import _view
+
+    before = _resident_bytes()
+    started = time.perf_counter()
+    copy = _view(str(view), {}, memory_quads=2**62)
+    spent = time.perf_counter() - started
+    return {"seconds": spent, "mib": (_resident_bytes() - before) / 2**20, "quads": len(copy)}
+
+
+def _resident_bytes() -> int:
+    return int(Path("/proc/self/statm").read_text().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+
+
 def fill_oxigraph_serve(url: str, quads: list[ox.Quad]) -> None:
     body = ox.serialize(quads, format=ox.RdfFormat.N_QUADS)
     requests.post(f"{url}/store", data=body, headers={"Content-Type": "application/n-quads"}, timeout=120).raise_for_status()
@@ -144,14 +164,19 @@ def measure(runs: int, clients: int, seconds: float) -> dict[str, Any]:
         proc, ours = start_server(store_path, folder / "server.log", MK_WORKERS=str(os.cpu_count() or 2),
                                   MK_CLIENT_QUERIES=str(clients * 2))  # the load test's clients share one address
         stack.callback(stop_server, proc)
+        disk_proc, ours_disk = start_server(store_path, folder / "server-disk.log", MK_WORKERS=str(os.cpu_count() or 2),
+                                            MK_CLIENT_QUERIES=str(clients * 2), MK_MEMORY_QUADS="0")
+        stack.callback(stop_server, disk_proc)
         (folder / "serve").mkdir()
         theirs = stack.enter_context(oxigraph_server(binary, folder / "serve"))
         fill_oxigraph_serve(theirs, quads)
         in_process = ox.Store.read_only(str(store_path.resolve() / PUBLIC))
+        copy = memory_copy(store_path.resolve() / PUBLIC)
         session = requests.Session()
         results: dict[str, Any] = {
             "when": f"{dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC", "cores": os.cpu_count(), "memory": total_memory(),
             "quads": len(quads), "runs": runs, "queries": {}, "load": {}, "clients": clients, "seconds": seconds,
+            "copy": copy,
         }
         for name in QUERIES:
             text = named_query(name)
@@ -161,6 +186,7 @@ def measure(runs: int, clients: int, seconds: float) -> dict[str, Any]:
                 "serve": http_call(session, f"{theirs}/query", same(text)),
                 "ours": http_call(session, f"{ours}/sparql", same(text)),
                 "ours_first": http_call(session, f"{ours}/sparql", fresh),
+                "ours_disk": http_call(session, f"{ours_disk}/sparql", same(text)),
             }
             rows = check_same_answers(calls, name)
             spent = interleaved(calls, runs)
@@ -180,15 +206,23 @@ def report(results: dict[str, Any]) -> None:
           f"(default data) | {results['runs']} runs per query and target, taking turns, after one warm-up")
     print("# every side answers from the same triples (our public view's default graph), and the answers were")
     print("# compared equal before timing; every query of ours runs in a query worker under the timeout;")
-    print("# ours = the same text each time; first-seen = a new text each time (a numbered comment)")
-    print(f"{'query':<28} {'in-process':>13} {'oxigraph serve':>15} {'ours':>13} {'first-seen':>13} "
-          f"{'ours/serve':>11} {'first-seen/serve':>17}   (p50/p95 ms)")
+    print("# in-process and oxigraph serve read RocksDB folders; ours = from the in-memory copy of the store")
+    print("# version (MK_MEMORY_QUADS), the same text each time; first-seen = a new text each time (a numbered")
+    print("# comment); disk = a second server of ours with MK_MEMORY_QUADS=0")
+    print(f"{'query':<28} {'in-process':>13} {'oxigraph serve':>15} {'ours':>13} {'first-seen':>13} {'disk':>13} "
+          f"{'ours/serve':>11} {'first-seen/serve':>17} {'disk/serve':>11}   (p50/p95 ms)")
     for name, x in q.items():
         print(f"{name:<28} {_pair(x['local']):>13} {_pair(x['serve']):>15} {_pair(x['ours']):>13} "
-              f"{_pair(x['ours_first']):>13} {_ratio(x, 'ours'):>10.2f}x {_ratio(x, 'ours_first'):>16.2f}x")
-    print(f"{'median of ratios':<28} {'':>13} {'':>15} {'':>13} {'':>13} "
+              f"{_pair(x['ours_first']):>13} {_pair(x['ours_disk']):>13} {_ratio(x, 'ours'):>10.2f}x "
+              f"{_ratio(x, 'ours_first'):>16.2f}x {_ratio(x, 'ours_disk'):>10.2f}x")
+    print(f"{'median of ratios':<28} {'':>13} {'':>15} {'':>13} {'':>13} {'':>13} "
           f"{statistics.median(_ratio(x, 'ours') for x in q.values()):>10.2f}x "
-          f"{statistics.median(_ratio(x, 'ours_first') for x in q.values()):>16.2f}x")
+          f"{statistics.median(_ratio(x, 'ours_first') for x in q.values()):>16.2f}x "
+          f"{statistics.median(_ratio(x, 'ours_disk') for x in q.values()):>10.2f}x")
+    copy = results["copy"]
+    print(f"# a query worker's in-memory copy of the public view ({copy['quads']:,} quads): made in "
+          f"{copy['seconds'] * 1000:.0f} ms, resident memory +{copy['mib']:.1f} MiB "
+          f"({copy['mib'] * 2**20 / max(copy['quads'], 1):.0f} bytes a quad)")
     print(f"\n# load: {results['clients']} concurrent clients for {results['seconds']:g} s each, the five queries "
           "in turn (loopback)")
     for label, load in results["load"].items():

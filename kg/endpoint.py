@@ -29,6 +29,7 @@ class Limits:
     max_rows: int = 10_000
     outbound_allow: tuple[str, ...] = ()
     update_timeout_s: float = 60.0
+    memory_quads: int = 0  # a store version of up to this many quads is queried from an in-memory copy
 
 
 class Executor(Protocol):
@@ -49,7 +50,7 @@ class WorkerExecutor:
 
     def __init__(self, store: OxigraphStore, limits: Limits, workers: int) -> None:
         self.store, self.limits = store, limits
-        self.pool = WorkerPool(workers, fenced=not limits.outbound_allow)
+        self.pool = WorkerPool(workers, fenced=not limits.outbound_allow, memory_quads=limits.memory_quads)
 
     def query(self, audience: str, request: QueryRequest, fmt: str) -> Serialized:
         view = self.store.view(audience)

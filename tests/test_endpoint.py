@@ -17,7 +17,7 @@ from kg.errors import QueryError, StoreError
 from kg.execute import QueryRequest
 from kg.sparql_text import UpdateDataset
 from kg.store import MemoryStore, OxigraphStore
-from kg.worker import QueryTimeout
+from kg.worker import QueryTimeout, _view
 from tests.conftest import BASE, TINY
 
 EXPLOSIVE = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i . ?j ?k ?l }"
@@ -28,12 +28,14 @@ def quads() -> list[ox.Quad]:
     return compile_dataset(read_files([TINY]), BASE).quads
 
 
-@pytest.fixture
-def service(tmp_path: Path, quads: list[ox.Quad]) -> Iterator[QueryService]:
+@pytest.fixture(params=[0, 1_000_000], ids=["from-disk", "in-memory"])
+def service(request: pytest.FixtureRequest, tmp_path: Path, quads: list[ox.Quad]) -> Iterator[QueryService]:
+    """The same checks on workers that read the version's folders and on workers that copy it into memory."""
     store = OxigraphStore(tmp_path / "store", create=True)
     store.replace_all(quads)
-    service = open_query_service("oxigraph", store, Limits(timeout_s=1.5, max_rows=5, update_timeout_s=30,
-                                                           outbound_allow=("http://allowed.example/",)), workers=1)
+    limits = Limits(timeout_s=1.5, max_rows=5, update_timeout_s=30, outbound_allow=("http://allowed.example/",),
+                    memory_quads=request.param)
+    service = open_query_service("oxigraph", store, limits, workers=1)
     yield service
     service.close()
 
@@ -72,6 +74,22 @@ def test_worker_sees_an_update_made_by_the_service(service: QueryService) -> Non
     assert json.loads(service.query(ask, "json", INTERNAL).body)["boolean"] is True
     # nobody declared <urn:g> public, so the public view does not hold it (kg.access)
     assert json.loads(service.query(ask, "json", PUBLIC).body)["boolean"] is False
+
+
+def test_a_version_within_the_memory_limit_is_copied_into_memory_and_a_larger_one_is_not(
+        tmp_path: Path, quads: list[ox.Quad]) -> None:
+    store = OxigraphStore(tmp_path / "store", create=True)
+    store.replace_all(quads)
+    folder = str(store.view(PUBLIC).path)
+    size = len(quads)
+    copied = _view(folder, {}, memory_quads=size)
+    on_disk = _view(folder, {}, memory_quads=size - 1)
+    copied.add(ox.Quad(ox.NamedNode("urn:a"), ox.NamedNode("urn:b"), ox.NamedNode("urn:c")))  # a copy of its own
+    with pytest.raises(RuntimeError, match="read-write"):
+        on_disk.add(ox.Quad(ox.NamedNode("urn:a"), ox.NamedNode("urn:b"), ox.NamedNode("urn:c")))  # the read-only folder
+    question = "SELECT ?s ?p ?o WHERE { ?s ?p ?o FILTER(?s != <urn:a>) }"
+    assert {tuple(row) for row in copied.query(question)} == {tuple(row) for row in on_disk.query(question)}
+    assert len(on_disk) > 0
 
 
 def test_protocol_dataset_replaces_the_default_graph(quads: list[ox.Quad]) -> None:

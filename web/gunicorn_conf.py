@@ -26,6 +26,7 @@ keepalive = KEEPALIVE_S
 timeout = int(max(_settings.query_timeout_s, _settings.body_timeout_s)) + 30
 limit_request_line = 8190  # gunicorn's maximum; longer queries go by POST
 accesslog = None
+logger_class = "web.server_hooks.QuietLogger"
 forwarded_allow_ips = ""  # gunicorn believes no X-Forwarded-*: MK_TRUSTED_PROXIES decides (web.app, ProxyFix)
 control_socket_disable = True  # one fixed socket path per user would clash between servers on one machine
 

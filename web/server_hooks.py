@@ -16,6 +16,7 @@ import time
 from typing import TYPE_CHECKING, Any
 
 from gunicorn.asgi.protocol import ASGIProtocol
+from gunicorn.glogging import Logger
 from gunicorn.workers import gasgi
 
 from config import load_settings
@@ -94,6 +95,16 @@ class Protocol(ASGIProtocol):
         headers, body = problem_answer(status, reason, str(message))
         head = "".join(f"{name}: {value}\r\n" for name, value in (*headers, *extra_headers))
         self._safe_write(f"HTTP/1.1 {status} {reason}\r\n{head}\r\n".encode("latin-1") + body)
+
+
+class QuietLogger(Logger):
+    """gunicorn's logger, which builds an access line for every request once any log configuration is
+    given, even when the access logger drops it (web/gunicorn_conf.py sets it to WARNING): it builds one
+    only when that logger would write it."""
+
+    def setup(self, cfg: Any) -> None:  # noqa: ANN401 - gunicorn's Config
+        super().setup(cfg)  # applies the log configuration, then:
+        self._access_log_enabled = bool(self._compute_access_log_enabled() and self.access_log.isEnabledFor(logging.INFO))
 
 
 def install() -> None:

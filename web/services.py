@@ -64,7 +64,7 @@ class Services:
             if self._query is None:
                 s = self.settings
                 limits = Limits(timeout_s=s.query_timeout_s, max_rows=s.max_rows, outbound_allow=s.outbound_allow,
-                                update_timeout_s=s.update_timeout_s)
+                                update_timeout_s=s.update_timeout_s, memory_quads=s.memory_quads)
                 self._query = open_query_service(s.store, store, limits, workers=s.query_workers)
             return self._query
 
