@@ -167,7 +167,7 @@ class Settings:
     strong_threshold: float = setting(0.045, "MK_STRONG_THRESHOLD", cosine,
             "Hubness-corrected similarity from which a hit is labelled strong; the best hit of a section is "
             "strong from MK_FAIR_THRESHOLD (calibrated on the tuning proposals by bench/eval_search.py).")
-    fair_threshold: float = setting(0.035, "MK_FAIR_THRESHOLD", cosine,
+    fair_threshold: float = setting(0.03, "MK_FAIR_THRESHOLD", cosine,
             "Hubness-corrected similarity from which a hit is labelled fair (below: weak; calibrated on the "
             "tuning proposals by bench/eval_search.py).")
     host: str = setting("127.0.0.1", "MK_HOST", str, "Address the server listens on.")

@@ -17,9 +17,10 @@ concept matcher and the consortium members are built ONCE, in memory, and shared
   hub0.5        dense 1, lexical 0,    hubness weight 0.5
 
 The hubness penalties come from the reference proposals of search/hubness_reference.yaml, which ARE the
-tuning proposals: a tuning proposal is therefore matched with penalties computed without itself (leave one
-out), so the tuning figures are not flattered by the proposal having shaped its own penalties. Held-out
-proposals are matched with the index as it ships.
+tuning proposals as first drawn (not group t, added later: with it the best tuning macro nDCG@10 was
+0.693, without it 0.699): a tuning proposal of the reference set is therefore matched with penalties
+computed without itself (leave one out), so the tuning figures are not flattered by the proposal having
+shaped its own penalties. Held-out proposals are matched with the index as it ships.
 
 Per part and configuration it prints MRR, nDCG@10 and recall@10 per section (questions; consortia =
 programmes and projects; missions = missions and MMIPs; clusters; themes), each averaged over the labelled
@@ -118,15 +119,15 @@ class Proposal:
 
 def expected_splits(raw: Sequence[dict[str, Any]]) -> dict[str, str]:
     """The split the rule gives each proposal (the fixture's header): per group (the id's first letter) and
-    language, in id order, the originals (p) alternate tuning, held-out, ...; of every other group only the
-    first is tuning."""
+    language, in id order, the originals (p) alternate tuning, held-out, ...; group t (added to the tuning
+    part) is all tuning; of every other group only the first is tuning."""
     members: dict[tuple[str, str], list[str]] = defaultdict(list)
     for p in raw:
         members[(p["id"][0], p.get("lang", ""))].append(p["id"])
     out: dict[str, str] = {}
     for (group, _), ids in members.items():
         for i, pid in enumerate(sorted(ids)):
-            tuning = i % 2 == 0 if group == "p" else i == 0
+            tuning = i % 2 == 0 if group == "p" else group == "t" or i == 0
             out[pid] = "tuning" if tuning else "held-out"
     return out
 
@@ -225,6 +226,8 @@ def strength_rows(result: Any, proposal: Proposal) -> list[tuple[str, float | No
     for s in RANKED:
         hits = getattr(result, s)
         best = max((h.strength_score for h in hits if h.strength_score is not None), default=None)
+        if proposal.labelled and not proposal.relevant[s]:
+            continue  # a section nobody labelled for this proposal: its hits are neither right nor wrong
         rows += [(s, h.strength_score, h.strength, h.iri in proposal.relevant[s], h.strength_score == best)
                  for h in hits]
     return rows
@@ -299,8 +302,8 @@ def build_engine(settings: Settings | None = None, store: Any = None) -> Engine:
 
 
 def leave_one_out(index: Any, proposals: Sequence[Proposal]) -> dict[str, Any]:  # noqa: ANN401
-    """For each proposal that is one of the index's reference proposals: the index with penalties computed
-    from the other reference proposals (search.hubness)."""
+    """For each proposal that is one of the index's reference proposals: the index with penalties (and the
+    clusters' and themes' average vote shares, search.match) computed from the other reference proposals."""
     import numpy as np
 
     from search.hubness import NEAREST, REFERENCE_FILE, hub_penalties
@@ -313,7 +316,7 @@ def leave_one_out(index: Any, proposals: Sequence[Proposal]) -> dict[str, Any]: 
     for p in proposals:
         if p.id in ids:
             rest = np.delete(vectors, ids.index(p.id), axis=0)
-            out[p.id] = replace(index, hub_penalty=hub_penalties(index.doc_vectors, rest, NEAREST))
+            out[p.id] = replace(index, hub_penalty=hub_penalties(index.doc_vectors, rest, NEAREST), reference_vectors=rest)
     return out
 
 
@@ -322,7 +325,7 @@ def legacy_suggest(matcher: Any, text: str, facet: str, top: int = TOP) -> list[
     ranking each split their fused score over their links, a direct hit on the cluster's text counts
     double, and a cluster the proposal names gets the top score."""
     from search.index import lexical_terms
-    from search.match import VOTERS, match_passages
+    from search.match import match_passages
     from search.readers import read_text_input
     from search.text import detect_language
 
@@ -331,7 +334,8 @@ def legacy_suggest(matcher: Any, text: str, facet: str, top: int = TOP) -> list[
     fused = matcher.fuse(matcher.rank_dense(vectors, None), matcher.rank_lexical(lexical_terms(text), None))
     entities = matcher.index.entities
     votes: dict[str, float] = defaultdict(float)
-    for iri in [iri for iri in fused if entities[iri].kind in VOTERS][:10]:
+    voters = ("question", "programme", "project", "mission", "mmip")  # the kinds that voted then
+    for iri in [iri for iri in fused if entities[iri].kind in voters][:10]:
         values = entities[iri].facets.get(facet, ())
         for value in values:
             votes[value] += fused[iri] / len(values)
@@ -381,9 +385,23 @@ def evaluate(engine: Engine, proposals: list[Proposal], configs: dict[str, dict[
     return out
 
 
+# The shipped configuration stays while it is within this much macro nDCG@10 of the tuning winner: one
+# relevant record moving one rank in one proposal's section moves the macro by 0.001 to 0.004, so a
+# smaller lead is no evidence (issue 16: hub led hub+lex0.1 by 0.001 once the tuning part grew).
+TIE = 0.005
+
+
 def winner(results: dict[str, Any]) -> str:
     """The configuration with the best macro nDCG@10 on the tuning part (ties: listed order)."""
     return max(results, key=lambda name: (results[name]["tuning"]["table"]["macro"]["ndcg"], -list(results).index(name)))
+
+
+def _kept(results: dict[str, Any], best: str, default: str) -> str:
+    if best == default:
+        return ""
+    lead = results[best]["tuning"]["table"]["macro"]["ndcg"] - results[default]["tuning"]["table"]["macro"]["ndcg"]
+    return (f" ({lead:.3f} behind, within the tie margin of {TIE}: kept)" if lead <= TIE
+            else f"  <-- NOT the winner ({lead:.3f} behind)")
 
 
 def default_config(configs: dict[str, dict[str, float]]) -> tuple[str, dict[str, dict[str, float]]]:
@@ -403,11 +421,18 @@ def short(iri: str) -> str:
     return "/".join(iri.rsplit("/", 2)[1:])
 
 
+def calibration_rows(rows: Sequence[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
+    """The tuning hits the strength thresholds are calibrated on: not those of group t, whose questions,
+    consortia and missions were labelled only where the writer was sure (it was written for the cluster
+    suggestion), so that a right but unlabelled hit would count as a wrong one."""
+    return [row for row in rows if not row[0].startswith("t")]
+
+
 def calibration(rows: Sequence[tuple[Any, ...]]) -> dict[str, float | None]:
     """The strength thresholds the tuning hits give (search.strength.calibrate)."""
     from search.strength import FAIR_PRECISION, STRONG_PRECISION, calibrate
 
-    scored = [(row[2], row[4]) for row in rows if row[2] is not None]
+    scored = [(row[2], row[4]) for row in calibration_rows(rows) if row[2] is not None]
     return {"strong": calibrate(scored, STRONG_PRECISION), "fair": calibrate(scored, FAIR_PRECISION)}
 
 
@@ -443,7 +468,8 @@ def print_report(results: dict[str, Any], proposals: list[Proposal], engine: Eng
           f"match(top={TOP}); relevance {'GRADED (n..1 by list order)' if graded else 'BINARY'}")
     for split in SPLITS:
         part = [p for p in proposals if p.split == split]
-        groups = Counter({"p": "original", "x": "cross-domain", "n": "no answer", "d": "distractor"}[p.group]
+        groups = Counter({"p": "original", "x": "cross-domain", "n": "no answer", "d": "distractor",
+                          "t": "added tuning"}[p.group]
                          for p in part)
         labelled = [p for p in part if p.labelled]
         print(f"{split}: {len(part)} proposals ({', '.join(f'{g} {n}' for g, n in groups.items())}; "
@@ -470,7 +496,7 @@ def print_report(results: dict[str, Any], proposals: list[Proposal], engine: Eng
     print()
     print(f"Winner by macro nDCG@10 on the TUNING part: {best} (weights {results[best]['weights']}), nDCG@10 "
           f"{macro['ndcg']:.3f}, MRR {macro['mrr']:.3f}, recall@10 {macro['recall']:.3f}. Shipped default "
-          f"(config.Settings): {default}" + ("" if best == default else "  <-- NOT the winner"))
+          f"(config.Settings): {default}" + _kept(results, best, default))
     for split in SPLITS:
         n = len(results[default][split]["rankings"])
         print()
@@ -487,14 +513,15 @@ def print_report(results: dict[str, Any], proposals: list[Proposal], engine: Eng
     print()
     print(f"## Strength labels ({default}; hits: the top {TOP} of questions, consortia and missions)")
     calibrated = calibration(res["tuning"]["strength"])
-    print(f"Calibrated on the tuning part: strong from {calibrated['strong']} (precision >= {STRONG_PRECISION:.0%}), "
-          f"fair from {calibrated['fair']} (precision >= {FAIR_PRECISION:.0%}); in use (config.Settings): strong "
+    print(f"Calibrated on the tuning part without group t: strong from {calibrated['strong']} "
+          f"(precision >= {STRONG_PRECISION:.0%}), fair from {calibrated['fair']} "
+          f"(precision >= {FAIR_PRECISION:.0%}); in use (config.Settings): strong "
           f"{settings.strong_threshold}, fair {settings.fair_threshold}"
           + ("" if (calibrated["strong"], calibrated["fair"]) == (settings.strong_threshold, settings.fair_threshold)
              else "  <-- differs: update MK_STRONG_THRESHOLD / MK_FAIR_THRESHOLD in config.py"))
-    n, r = best_precision(res["tuning"]["strength"], settings.fair_threshold)
-    print(f"The best hit of a section at or above fair, on the tuning part: precision {r / max(n, 1):.2f} ({r}/{n}); "
-          f"it counts strong when this reaches {STRONG_PRECISION:.0%}")
+    n, r = best_precision(calibration_rows(res["tuning"]["strength"]), settings.fair_threshold)
+    print(f"The best hit of a section at or above fair, on the tuning part without group t: precision "
+          f"{r / max(n, 1):.2f} ({r}/{n}); it counts strong when this reaches {STRONG_PRECISION:.0%}")
     for split in SPLITS:
         counts = label_precision([row[1:] for row in res[split]["strength"]])
         by_id = {p.id: p for p in proposals if p.split == split}

@@ -33,8 +33,14 @@ __all__ = ["CANDIDATES", "MAX_PASSAGES", "PASSAGE_BATCH", "PASSAGE_MIN_WORDS", "
 # "programmes" is the consortia section: programmes (MJPs and related) and projects, each with lead and partners
 SECTIONS = {"questions": ("question",), "programmes": ("programme", "project"), "missions": ("mission", "mmip"),
             "kem_categories": ("kem",)}
-VOTERS = ("question", "programme", "project", "mission", "mmip")  # the kinds of hit whose links suggest clusters, themes
-VOTING_HITS = 30  # the strongest hits (by corrected score) that vote for clusters and themes
+# The suggestion of clusters and themes, chosen on the tuning part of tests/fixtures/eval/proposals.yaml
+# (bench/eval_search.py; docs/search.md): the kinds of hit whose links vote, how many of the strongest
+# vote, how much a cluster's (theme's) own similarity to the proposal counts next to the votes of the
+# records linked to it, and how much of the share an average proposal gives it is taken off.
+VOTERS = ("question", "programme", "project", "mission", "mmip")
+VOTING_HITS = 20
+OWN_VOTE = 1.0
+PRIOR_WEIGHT = 0.5
 STRENGTH_SECTIONS = ("questions", "programmes", "missions")  # what no_strong_match looks at (KEM are methods)
 CANDIDATES = 300  # documents taken from each ranking before fusion
 HUBNESS_WEIGHT = 1.0  # how much of a document's hubness penalty is subtracted (MK_HUBNESS_WEIGHT)
@@ -110,6 +116,7 @@ class Matcher:
         self.hubness_weight = hubness_weight
         self.strength = strength or StrengthThresholds()
         self.explainer = Explainer(index, concepts)
+        self._priors: dict[str, dict[str, float]] = {}
 
     @cached_property
     def _rows(self) -> dict[str, list[int]]:
@@ -219,30 +226,62 @@ class Matcher:
 
     def suggest(self, scores: Mapping[str, float], facet: str, top: int,
                 mentioned: Sequence[Concept]) -> tuple[Suggestion, ...]:
-        """Clusters (or themes) by the votes of the VOTING_HITS strongest hits (questions, consortia,
-        missions, MMIPs; `scores`: their hubness-corrected similarities): each votes its score, when
-        positive, split evenly over the clusters it is linked to, so a record linked to many clusters
-        gives each of them little and a weak record gives nothing. A cluster the proposal names gets as
-        much as the strongest vote. Scores are shares of all votes (they sum to 1 over all candidates);
-        no suggestion where no hit votes."""
+        """Clusters (or themes) by the votes of the strongest hits (`scores`: hubness-corrected
+        similarities, search.match.vote_shares), less PRIOR_WEIGHT times the share an average proposal
+        gives them (the mean over the reference proposals of the hubness correction): a cluster that
+        every proposal draws votes to, because many records link to it, no longer comes first for all
+        of them. Scores are shares of what is left above zero (they sum to 1); no suggestion where
+        nothing votes."""
         entities = self.index.entities
-        voters = sorted((iri for iri in scores if iri in entities and entities[iri].kind in VOTERS),
-                        key=lambda iri: (-scores[iri], iri))[:VOTING_HITS]
-        votes: dict[str, float] = defaultdict(float)
-        strongest = 0.0
-        for iri in voters:
-            values = entities[iri].facets.get(facet, ())
-            if values and scores[iri] > 0:
-                strongest = max(strongest, scores[iri] / len(values))
-                for value in values:
-                    votes[value] += scores[iri] / len(values)
-        for concept in mentioned:
-            if strongest and concept.iri in entities and entities[concept.iri].kind == facet:
-                votes[concept.iri] += strongest
-        total = sum(votes.values()) or 1.0
-        ranked = sorted(votes.items(), key=lambda kv: (-kv[1], kv[0]))[:top]
-        return tuple(Suggestion(iri, entities[iri].label if iri in entities else iri, round(v / total, 4))
+        shares = vote_shares(entities, scores, facet, mentioned)
+        if not shares:
+            return ()
+        prior = self._prior(facet)
+        adjusted = {iri: share - PRIOR_WEIGHT * prior.get(iri, 0.0) for iri, share in shares.items()}
+        total = sum(v for v in adjusted.values() if v > 0) or 1.0
+        ranked = sorted(adjusted.items(), key=lambda kv: (-kv[1], kv[0]))[:top]
+        return tuple(Suggestion(iri, entities[iri].label if iri in entities else iri, round(max(v, 0.0) / total, 4))
                      for iri, v in ranked)
+
+    def _prior(self, facet: str) -> dict[str, float]:
+        """The mean vote share of each cluster (theme) over the reference proposals (search.hubness),
+        worked out once per facet; empty without reference proposals."""
+        if facet not in self._priors:
+            vectors = self.index.reference_vectors
+            found: dict[str, float] = defaultdict(float)
+            for vector in () if vectors is None else vectors:
+                for iri, share in vote_shares(self.index.entities, self.rank_dense(vector[None, :], None).strength,
+                                              facet, ()).items():
+                    found[iri] += share / len(vectors)
+            self._priors[facet] = dict(found)
+        return self._priors[facet]
+
+
+def vote_shares(entities: Mapping[str, Entity], scores: Mapping[str, float], facet: str,
+                mentioned: Sequence[Concept], *, hits: int = VOTING_HITS, own_vote: float = OWN_VOTE,
+                voters: Sequence[str] = VOTERS) -> dict[str, float]:
+    """Each cluster's (theme's) share of the votes: the `hits` strongest hits of the `voters` kinds vote
+    their score, when positive, split evenly over the clusters they are linked to (a record linked to
+    many clusters gives each little, a weak one nothing); a cluster's own score, when positive, counts
+    `own_vote` times; a cluster the proposal names gets as much as the strongest vote of a record."""
+    strongest_hits = sorted((iri for iri in scores if iri in entities and entities[iri].kind in voters),
+                            key=lambda iri: (-scores[iri], iri))[:hits]
+    votes: dict[str, float] = defaultdict(float)
+    strongest = 0.0
+    for iri in strongest_hits:
+        values = entities[iri].facets.get(facet, ())
+        if values and scores[iri] > 0:
+            strongest = max(strongest, scores[iri] / len(values))
+            for value in values:
+                votes[value] += scores[iri] / len(values)
+    for iri, score in scores.items():
+        if score > 0 and iri in entities and entities[iri].kind == facet:
+            votes[iri] += own_vote * score
+    for concept in mentioned:
+        if strongest and concept.iri in entities and entities[concept.iri].kind == facet:
+            votes[concept.iri] += strongest
+    total = sum(votes.values())
+    return {iri: v / total for iri, v in votes.items()} if total else {}
 
 
 def _by_entity(index: SearchIndex, ids: np.ndarray, scores: np.ndarray, order: np.ndarray | None = None) -> Ranking:

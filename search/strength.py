@@ -35,7 +35,7 @@ class StrengthThresholds:
     """The corrected similarity from which a hit is strong, and from which it is fair."""
 
     strong: float = 0.045
-    fair: float = 0.035
+    fair: float = 0.03
 
     def __post_init__(self) -> None:
         if self.fair > self.strong:
