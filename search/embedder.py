@@ -1,4 +1,6 @@
-"""Dense text embeddings for semantic search: a lazily loaded, offline-only sentence-transformers model.
+"""Dense text embeddings for semantic search: a lazily loaded, offline-only sentence-transformers model,
+run by ONNX Runtime where the folder has the exported ``onnx/model.onnx`` (search.onnx_model: the same
+vectors, without importing torch), else by sentence-transformers.
 
 The default model is multilingual-e5-small as rebuilt by ``tools.model_build`` (``make model``); E5 models
 want a ``passage: `` prompt on documents and ``query: `` on queries, which this wrapper adds. Nothing is
@@ -13,11 +15,14 @@ from __future__ import annotations
 
 import os
 import re
+import sys
 import threading
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+from search.onnx_model import OnnxModel, has_onnx
 
 DEFAULT_PROMPTS = {"query": "query: ", "passage": "passage: "}
 HINT = "run `make model` to build it, or set MK_MODEL to a local sentence-transformers folder"
@@ -49,6 +54,8 @@ class Embedder:
     def dimension(self) -> int:
         """Length of the embedding vectors (384 for multilingual-e5-small)."""
         model = self._loaded()
+        if isinstance(model, OnnxModel):
+            return model.dimension
         get = getattr(model, "get_embedding_dimension", None) or model.get_sentence_embedding_dimension
         return int(get())
 
@@ -80,6 +87,8 @@ class Embedder:
         """
         model = self._loaded()
         full = (self._prompt(prompt) if prompt else "") + text
+        if isinstance(model, OnnxModel):
+            return model.token_count(full)
         # Through the transformers tokenizer, not its backend: sentence-transformers leaves truncation switched on there.
         encoded = model.tokenizer(full, add_special_tokens=True, truncation=False, verbose=False)
         return len(encoded["input_ids"])
@@ -96,7 +105,10 @@ class Embedder:
         return self
 
     def _encode(self, texts: list[str], prompt_name: str, batch_size: int) -> np.ndarray:
-        vectors = self._loaded().encode(
+        model = self._loaded()
+        if isinstance(model, OnnxModel):
+            return model.encode(texts, self._prompt(prompt_name), batch_size)
+        vectors = model.encode(
             texts,
             prompt=self._prompt(prompt_name),
             batch_size=batch_size,
@@ -119,16 +131,46 @@ class Embedder:
         return self._model
 
     def _load(self) -> Any:
-        """Import sentence-transformers and load the model strictly from local files."""
+        """The model strictly from local files: by ONNX Runtime where the folder has the export, else by
+        sentence-transformers (imported only then)."""
         _check_local_folder(self._source)
+        if has_onnx(self._source):
+            try:
+                return OnnxModel(self._source, threads=_model_threads())
+            except Exception as exc:  # a damaged export means the same to the caller as a missing model
+                raise ModelUnavailable(f"cannot load embedding model {self._source!r} with ONNX Runtime ({exc}); "
+                                       f"{HINT}") from exc
         # huggingface_hub reads this when first imported; local_files_only below covers the case where it already was.
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
         from sentence_transformers import SentenceTransformer
 
         try:
-            return SentenceTransformer(self._source, device=self._device, local_files_only=True)
+            model = SentenceTransformer(self._source, device=self._device, local_files_only=True)
         except Exception as exc:  # hub/offline/format errors all mean the same thing to the caller
             raise ModelUnavailable(f"cannot load embedding model {self._source!r} from local files ({exc}); {HINT}") from exc
+        if _THREADS:
+            import torch
+
+            torch.set_num_threads(_THREADS[0])
+        return model
+
+
+_THREADS: list[int] = []  # set_model_threads' count, for a model loaded later
+
+
+def set_model_threads(count: int) -> None:
+    """The threads the model may use: torch's now, where torch is imported, else once a
+    sentence-transformers model imports it; an ONNX Runtime session takes the count when it is made
+    (never changed after: a gunicorn master sets 1 before it loads the model, since a thread pool
+    started before a fork does not survive it). Not set: all cores."""
+    _THREADS[:] = [count]
+    torch = sys.modules.get("torch")
+    if torch is not None:
+        torch.set_num_threads(count)
+
+
+def _model_threads() -> int:
+    return _THREADS[0] if _THREADS else (os.cpu_count() or 1)
 
 
 _SHARED: dict[tuple[str, str], Embedder] = {}

