@@ -51,6 +51,10 @@ class OnnxModel:
         options.inter_op_num_threads = 1
         options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
         self._session = ort.InferenceSession(str(folder / ONNX_FILE), options, providers=["CPUExecutionProvider"])
+        # The memory a run took goes back after it: without this, a batch of long passages grows the
+        # session's memory arena for good, in every server worker that ran one.
+        self._run_options = ort.RunOptions()
+        self._run_options.add_run_config_entry("memory.enable_memory_arena_shrinkage", "cpu:0")
 
     def encode(self, texts: list[str], prompt: str, batch_size: int) -> np.ndarray:
         """L2-normalised mean-pooled vectors of `prompt + text`, in the order given; texts go in batches of
@@ -81,7 +85,7 @@ class OnnxModel:
         for row, encoding in enumerate(encodings):
             ids[row, :len(encoding.ids)] = encoding.ids
             mask[row, :len(encoding.ids)] = 1
-        hidden = self._session.run(None, {"input_ids": ids, "attention_mask": mask})[0]
+        hidden = self._session.run(None, {"input_ids": ids, "attention_mask": mask}, self._run_options)[0]
         weights = mask[..., None].astype(np.float32)
         pooled = (hidden * weights).sum(axis=1) / np.maximum(weights.sum(axis=1), 1e-9)
         return pooled / np.maximum(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12)
