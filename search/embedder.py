@@ -42,7 +42,7 @@ class Embedder:
     def __init__(self, model: str | os.PathLike[str], device: str = "cpu") -> None:
         self._source = os.fspath(model)
         self._device = device
-        self._model: Any = None
+        self._model: OnnxModel | _SentenceTransformersModel | None = None
         self._lock = threading.Lock()
 
     @property
@@ -53,11 +53,7 @@ class Embedder:
     @property
     def dimension(self) -> int:
         """Length of the embedding vectors (384 for multilingual-e5-small)."""
-        model = self._loaded()
-        if isinstance(model, OnnxModel):
-            return model.dimension
-        get = getattr(model, "get_embedding_dimension", None) or model.get_sentence_embedding_dimension
-        return int(get())
+        return self._loaded().dimension
 
     @property
     def max_tokens(self) -> int:
@@ -85,13 +81,7 @@ class Embedder:
 
         Counted without truncation, so a result above ``max_tokens`` means the text would be cut off.
         """
-        model = self._loaded()
-        full = (self._prompt(prompt) if prompt else "") + text
-        if isinstance(model, OnnxModel):
-            return model.token_count(full)
-        # Through the transformers tokenizer, not its backend: sentence-transformers leaves truncation switched on there.
-        encoded = model.tokenizer(full, add_special_tokens=True, truncation=False, verbose=False)
-        return len(encoded["input_ids"])
+        return self._loaded().token_count((self._prompt(prompt) if prompt else "") + text)
 
     @property
     def is_loaded(self) -> bool:
@@ -105,32 +95,20 @@ class Embedder:
         return self
 
     def _encode(self, texts: list[str], prompt_name: str, batch_size: int) -> np.ndarray:
-        model = self._loaded()
-        if isinstance(model, OnnxModel):
-            return model.encode(texts, self._prompt(prompt_name), batch_size)
-        vectors = model.encode(
-            texts,
-            prompt=self._prompt(prompt_name),
-            batch_size=batch_size,
-            convert_to_numpy=True,
-            normalize_embeddings=True,
-            show_progress_bar=False,
-        )
-        return np.ascontiguousarray(vectors, dtype=np.float32)
+        return self._loaded().encode(texts, self._prompt(prompt_name), batch_size)
 
     def _prompt(self, name: str) -> str:
         """The model's own prompt of that name (config_sentence_transformers.json), else the E5 default."""
-        prompts = getattr(self._loaded(), "prompts", None) or {}
-        return prompts.get(name) or DEFAULT_PROMPTS[name]
+        return self._loaded().prompts.get(name) or DEFAULT_PROMPTS[name]
 
-    def _loaded(self) -> Any:
+    def _loaded(self) -> OnnxModel | _SentenceTransformersModel:
         if self._model is None:
             with self._lock:
                 if self._model is None:
                     self._model = self._load()
         return self._model
 
-    def _load(self) -> Any:
+    def _load(self) -> OnnxModel | _SentenceTransformersModel:
         """The model strictly from local files: by ONNX Runtime where the folder has the export, else by
         sentence-transformers (imported only then)."""
         _check_local_folder(self._source)
@@ -152,7 +130,28 @@ class Embedder:
             import torch
 
             torch.set_num_threads(_THREADS[0])
-        return model
+        return _SentenceTransformersModel(model)
+
+
+class _SentenceTransformersModel:
+    """A sentence-transformers model with the members search.onnx_model.OnnxModel has, so the Embedder
+    treats the two alike."""
+
+    def __init__(self, model: Any) -> None:  # noqa: ANN401 - a SentenceTransformer, imported lazily
+        self.model = model
+        self.prompts: dict[str, str] = getattr(model, "prompts", None) or {}
+        self.max_seq_length = int(model.max_seq_length)
+        get = getattr(model, "get_embedding_dimension", None) or model.get_sentence_embedding_dimension
+        self.dimension = int(get())
+
+    def encode(self, texts: list[str], prompt: str, batch_size: int) -> np.ndarray:
+        vectors = self.model.encode(texts, prompt=prompt, batch_size=batch_size, convert_to_numpy=True,
+                                    normalize_embeddings=True, show_progress_bar=False)
+        return np.ascontiguousarray(vectors, dtype=np.float32)
+
+    def token_count(self, text: str) -> int:
+        # Through the transformers tokenizer, not its backend: sentence-transformers leaves truncation switched on there.
+        return len(self.model.tokenizer(text, add_special_tokens=True, truncation=False, verbose=False)["input_ids"])
 
 
 _THREADS: list[int] = []  # set_model_threads' count, for a model loaded later

@@ -474,21 +474,18 @@ def write_onnx(folder: Path, packed: PackedModel) -> None:
                "last_hidden_state": {0: "batch", 1: "tokens"}}
     torch.onnx.export(model, example, str(folder / ONNX_FILE), input_names=["input_ids", "attention_mask"],
                       output_names=["last_hidden_state"], dynamic_axes=dynamic, opset_version=17, dynamo=False)
+    from tokenizers import Tokenizer
+
     texts = ["passage: Een fotonische chip voor snelle diagnostiek", "query: quantum sensors"]
     onnx = OnnxModel(folder).encode(texts, "", 2)
+    tokenizer = Tokenizer.from_file(str(folder / "tokenizer.json"))
     with torch.no_grad():
         for text, vector in zip(texts, onnx, strict=True):
-            ids = torch.tensor([read_ids(folder, text)])
+            ids = torch.tensor([tokenizer.encode(text).ids])
             hidden = model(ids, torch.ones_like(ids))[0].mean(dim=0)
             expected = (hidden / hidden.norm()).numpy()
             if float(np.abs(expected - vector).max()) > 1e-4:
                 raise ModelFormatError(f"the ONNX export gives other vectors than torch for {text!r}")
-
-
-def read_ids(folder: Path, text: str) -> list[int]:
-    from tokenizers import Tokenizer
-
-    return Tokenizer.from_file(str(folder / "tokenizer.json")).encode(text).ids
 
 
 def write_readme(folder: Path, packed: PackedModel) -> None:
