@@ -47,11 +47,13 @@ run: $(STORE) $(INDEX) ## set up what is missing, then serve on http://$${MK_HOS
 test: $(STAMP) system ## run the test suite (installs the Debian packages it needs first, see `make system`)
 	$(PY) -m pytest -q
 
-# The browser tests drive Debian's chromium; the query workers fence themselves with libseccomp2.
+# The browser tests drive Debian's chromium; the query workers fence themselves with libseccomp2;
+# the store tests run the remote store against Virtuoso too (virtuoso-t, isql-vt: docs/virtuoso.md).
 # As root they are installed; otherwise the exact command is printed and make stops (no silent skip).
-system: ## check (as root: install) the Debian packages: chromium, libseccomp2
+system: ## check (as root: install) the Debian packages: chromium, libseccomp2, virtuoso-opensource
 	@missing=""; [ -x /usr/bin/chromium ] || missing="chromium"; \
 	ldconfig -p 2>/dev/null | grep -q libseccomp.so.2 || missing="$$missing libseccomp2"; \
+	{ command -v virtuoso-t && command -v isql-vt; } >/dev/null || missing="$$missing virtuoso-opensource"; \
 	if [ -n "$$missing" ]; then \
 	  if [ "$$(id -u)" -eq 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
 	  else echo "make test needs Debian packages:$$missing; run: sudo apt-get install -y$$missing" >&2; exit 1; fi; \
@@ -75,6 +77,12 @@ audit: $(STAMP) ## known vulnerabilities in the installed requirements (pip-audi
 bench: $(INDEX) ## every benchmark and a 60 s load test, then one summary table (BENCH_ARGS=--quick: a smoke run)
 	$(PY) bench/run_all.py $(BENCH_ARGS)
 
+# Two replicas on one shared store (four `oxigraph serve`, MK_STORE=shared) behind nginx, all on loopback:
+# 60 s of mixed reads, one replica killed and a new version published halfway; the closing line must say
+# 0 failed. nginx comes from Debian (nginx-light): as root it is installed, otherwise the command is printed.
+scale-test: $(INDEX) ## replicas behind nginx under load, a replica killed, a version published (SCALE_ARGS=--compare: also 1 replica)
+	$(PY) bench/scale_test.py $(SCALE_ARGS)
+
 vendor-yasgui: ## refresh the vendored YASGUI build from npm (needs npm; the result is committed)
 	tmp=$$(mktemp -d) && (cd $$tmp && npm pack --silent @zazuko/yasgui@4.6.2 >/dev/null && tar xzf *.tgz) && \
 	cp $$tmp/package/build/yasgui.min.js $$tmp/package/build/yasgui.min.css web/static/yasgui/ && rm -rf $$tmp
@@ -87,4 +95,4 @@ vendor-axe: ## refresh the vendored axe-core the browser tests inject (needs npm
 clean: ## remove the built store, model and index (the data files and the write journal stay)
 	find .build -mindepth 1 -maxdepth 1 ! -name '*.journal.jsonl' -exec rm -rf {} + 2>/dev/null || true
 
-.PHONY: help install build model index run test system lint audit bench vendor-yasgui vendor-axe clean
+.PHONY: help install build model index run test system lint audit bench scale-test vendor-yasgui vendor-axe clean

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 REPO_ROOT = Path(__file__).resolve().parent
-STORES = ("oxigraph", "memory", "remote")
+STORES = ("oxigraph", "memory", "remote", "shared")
 
 
 class SettingsError(ValueError):
@@ -61,7 +61,7 @@ def path_list(raw: str) -> tuple[Path, ...]:
 
 def store_kind(raw: str) -> str:
     if raw not in STORES:
-        raise ValueError("choose 'oxigraph', 'memory' or 'remote'")
+        raise ValueError("choose 'oxigraph', 'memory', 'remote' or 'shared'")
     return raw
 
 
@@ -69,6 +69,14 @@ def http_base(raw: str) -> str:
     if not (raw.startswith(("http://", "https://")) and raw.endswith(("/", "#"))):
         raise ValueError("must be an http(s) URI ending in '/' or '#'")
     return raw
+
+
+def server_pair(raw: str) -> tuple[str, ...]:
+    """Two http(s) base URLs separated by a space: the SPARQL servers of slot 0 and slot 1."""
+    urls = tuple(raw.split())
+    if len(urls) != 2 or not all(u.startswith(("http://", "https://")) for u in urls):
+        raise ValueError("two http(s) base URLs separated by a space (slot 0 and slot 1)")
+    return urls
 
 
 def setting(default: Any, env: str, parse: Callable[[str], Any], doc: str) -> Any:  # noqa: ANN401 - a field's value
@@ -89,7 +97,8 @@ class Settings:
     data_dirs: tuple[Path, ...] = setting((REPO_ROOT / "data",), "MK_DATA_DIRS", path_list,
             "Folders with data files, separated by ':' (the default dataset is data/).")
     store: str = setting("oxigraph", "MK_STORE", store_kind,
-            "Store backend: 'oxigraph' (embedded, persistent), 'memory' or 'remote'.")
+            "Store backend: 'oxigraph' (embedded, persistent), 'memory', 'remote' or 'shared' (several "
+            "replicas over shared SPARQL servers: docs/deploy.md).")
     store_path: Path = setting(REPO_ROOT / ".build" / "store", "MK_STORE_PATH", Path,
             "Folder of the embedded Oxigraph store.")
     journal_path: Path | None = setting(None, "MK_JOURNAL_PATH", Path,
@@ -106,6 +115,18 @@ class Settings:
             "Password for HTTP basic auth on the remote store (optional).")
     remote_token: str = setting("", "MK_REMOTE_TOKEN", str,
             "Bearer token for the remote store (optional; wins over basic auth).")
+    shared_path: Path = setting(REPO_ROOT / ".build" / "shared", "MK_SHARED_PATH", Path,
+            "MK_STORE=shared: the folder every replica and publisher shares (the live version's pointer, "
+            "the versions as written, the write lock, the journal).")
+    shared_public_urls: tuple[str, ...] = setting((), "MK_SHARED_PUBLIC_URLS", server_pair,
+            "MK_STORE=shared: base URLs of the two SPARQL servers (slot 0 and slot 1) that hold the public "
+            "view (Oxigraph-server layout: /query, /update).")
+    shared_internal_urls: tuple[str, ...] = setting((), "MK_SHARED_INTERNAL_URLS", server_pair,
+            "MK_STORE=shared: the same for the internal view; unset: this replica serves the public only and "
+            "cannot publish.")
+    shared_grace_s: float = setting(15.0, "MK_SHARED_GRACE_S", non_negative_float,
+            "MK_STORE=shared: seconds a slot that went out of service stays untouched, for requests still "
+            "reading it, before a publish may fill it again.")
     query_timeout_s: float = setting(10.0, "MK_QUERY_TIMEOUT_S", positive_float,
             "Seconds a query may take before it is stopped.")
     update_timeout_s: float = setting(60.0, "MK_UPDATE_TIMEOUT_S", positive_float,

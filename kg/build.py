@@ -22,6 +22,7 @@ from kg.journal import Write
 from kg.publish import publish_folder
 from kg.readers import DataFile, find_data_files, read_data_file
 from kg.replay import replay
+from kg.shared import SharedStore
 from kg.store import OxigraphStore, Store
 from kg.uris import dataset_uri, graph_uri, is_slug, slugify
 from kg.validate import validate_conversion
@@ -209,7 +210,7 @@ def build(data_dirs: Sequence[Path], base_uri: str, store: Store, *, progress: b
     files = read_files(data_dirs, progress=progress)
     editions = read_editions(data_dirs, progress=progress)
     compiled = compile_dataset(files, base_uri, editions=editions, progress=progress)
-    if not isinstance(store, OxigraphStore):
+    if not isinstance(store, (OxigraphStore, SharedStore)):  # no versions, no journal
         store.replace_all(compiled.quads)
         return BuildReport(compiled.files, compiled.records, len(compiled.quads), compiled.graphs,
                            time.perf_counter() - started)
@@ -221,7 +222,7 @@ def build(data_dirs: Sequence[Path], base_uri: str, store: Store, *, progress: b
                        time.perf_counter() - started, tuple(writes), replayed.unchanged, tuple(store.pruned))
 
 
-def _refuse_to_replace_an_import(store: OxigraphStore, replace_import: bool) -> None:
+def _refuse_to_replace_an_import(store: OxigraphStore | SharedStore, replace_import: bool) -> None:
     current = store.current()
     made = read_manifest(current) if current else None
     if made is not None and made.kind == "import" and not replace_import:

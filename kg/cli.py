@@ -22,10 +22,11 @@ from kg.figures import compute_figures, format_figures
 from kg.forget import forget_person
 from kg.formats import RDF_FORMATS, RESULTS_FORMATS, rdf_format
 from kg.history import format_versions, format_write, format_writes, writes_as_update
-from kg.journal import describe_changes
+from kg.journal import Journal, describe_changes
 from kg.publish import write_atomically
 from kg.queries import named_query, query_names
 from kg.remote import RemoteEndpoint
+from kg.shared import SharedStore
 from kg.sparql_text import check_complexity, clear_silently, query_form
 from kg.stats import compute_stats, format_stats
 from kg.store import OxigraphStore, Store, open_store
@@ -45,6 +46,13 @@ def main(argv: list[str] | None = None) -> int:
 
 def configured_store(settings: Settings, *, create: bool = False) -> Store:
     """The store the configuration names (MK_STORE: its folder, or the remote endpoint and its sign-in)."""
+    if settings.store == "shared":
+        journal = settings.journal_path or settings.shared_path / "journal.jsonl"
+        return SharedStore(settings.shared_path, settings.shared_public_urls, settings.shared_internal_urls,
+                           graph_prefix=f"{settings.base_uri}graph/", journal=Journal(journal),
+                           keep_versions=settings.keep_versions, timeout_s=settings.query_timeout_s + 5,
+                           grace_s=settings.shared_grace_s, token=settings.remote_token, user=settings.remote_user,
+                           password=settings.remote_password)
     remote = RemoteEndpoint(settings.remote_query_url, settings.remote_update_url, f"{settings.base_uri}graph/",
                             token=settings.remote_token, user=settings.remote_user, password=settings.remote_password,
                             timeout_s=settings.query_timeout_s)
@@ -168,12 +176,14 @@ def _build(args: argparse.Namespace, settings: Settings) -> int:
 def _oxigraph_store(settings: Settings) -> OxigraphStore:
     store = configured_store(settings)
     if not isinstance(store, OxigraphStore):
-        raise KgError(f"history, rollback and the write journal belong to the embedded store; MK_STORE is {store.name}")
+        raise KgError(f"rollback and the write journal commands belong to the embedded store; MK_STORE is {store.name}")
     return store
 
 
 def _history(args: argparse.Namespace, settings: Settings) -> int:
-    store = _oxigraph_store(settings)
+    store = configured_store(settings)
+    if not isinstance(store, (OxigraphStore, SharedStore)):
+        raise KgError(f"the history belongs to the embedded and the shared store; MK_STORE is {store.name}")
     current = store.current()
     print(format_versions(store.history(), current.name if current else ""))
     print()

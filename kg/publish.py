@@ -121,6 +121,23 @@ def _swap_link(path: Path, version: Path) -> str:
 
 
 @contextmanager
+def locked_file(path: Path, refused: Callable[[OSError], Exception]) -> Iterator[None]:
+    """An exclusive flock on the file at `path` (made if missing), held for the block: one writer at a time
+    over every process of this host (the kernel drops it when the process dies). Where the file cannot
+    be made, `refused(error)` is raised instead."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handle = os.open(path, os.O_WRONLY | os.O_CREAT, 0o666)
+    except OSError as exc:
+        raise refused(exc) from exc
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(handle)
+
+
+@contextmanager
 def _failing_as(what: str) -> Iterator[None]:
     """An OSError in the block (a read-only or full disk) said plainly as PublishFailed."""
     try:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -12,11 +13,37 @@ import requests
 
 from kg.access import AUDIENCES, PUBLIC, GraphPolicy
 from kg.errors import QueryError, StoreError
-from kg.formats import rdf_format, results_format
+from kg.formats import RDF_FORMATS, rdf_format, results_format
 from kg.terms import from_json, to_python
-from ontology import MK
+from ontology import MK, PREFIXES
 
 RESULTS_JSON = "application/sparql-results+json"
+N_TRIPLES = "application/n-triples"
+XSD_BOOLEAN = "http://www.w3.org/2001/XMLSchema#boolean"
+
+
+# --- Where servers write SPARQL results differently (see docs/virtuoso.md) ---------------------
+
+def standard_term(term: dict[str, str]) -> dict[str, str]:
+    """One term of SPARQL JSON results as SPARQL 1.1 writes it. Virtuoso writes typed literals with
+    the 2007 draft's type "typed-literal", a blank node as "nodeID://b10000" (not a blank node label)
+    and an xsd:boolean as "1" or "0" (its store keeps the value, not the word)."""
+    kind = term.get("type")
+    if kind == "typed-literal":
+        term = {**term, "type": "literal"}
+    elif kind == "bnode" and term["value"].startswith("nodeID://"):
+        term = {**term, "value": term["value"].removeprefix("nodeID://")}
+    if term.get("datatype") == XSD_BOOLEAN and term["value"] in ("0", "1"):
+        term = {**term, "value": "true" if term["value"] == "1" else "false"}
+    return term
+
+
+def standard_results(body: dict[str, Any]) -> dict[str, Any]:
+    """SPARQL JSON results with every term as `standard_term` writes it."""
+    if "results" in body:
+        rows = [{name: standard_term(term) for name, term in row.items()} for row in body["results"]["bindings"]]
+        body = {**body, "results": {**body["results"], "bindings": rows}}
+    return body
 
 
 @dataclass(frozen=True)
@@ -34,9 +61,11 @@ class RemoteEndpoint:
 
 class RemoteStore:
     """Talks the SPARQL 1.1 Protocol. The endpoint must treat its default graph as the union of
-    the named graphs (for `oxigraph serve`: --union-default-graph), as the embedded store does.
-    Writes replace only the graphs under `graph_prefix`, in one update request (atomic on
-    stores that run an update request as one transaction, as Oxigraph does)."""
+    the named graphs (for `oxigraph serve`: --union-default-graph; Virtuoso does so unasked), as the
+    embedded store does. The store's own graphs are those under `graph_prefix`: writes replace only
+    them, in one update request (atomic on stores that run an update request as one transaction, as
+    Oxigraph does; Virtuoso keeps the operations before one that fails, see docs/virtuoso.md), and
+    count(), quads() and the views read only them."""
 
     name = "remote"
 
@@ -70,7 +99,8 @@ class RemoteStore:
     def _make_view(self, audience: str) -> RemoteView:
         """Three requests to learn the graphs and their visibility: made once, then again only after
         this store wrote (a view is asked for on every request)."""
-        graphs = [str(row["g"]) for row in self.select("SELECT DISTINCT ?g WHERE { GRAPH ?g { } }")]
+        # `GRAPH ?g { }` lists no graphs on Virtuoso (one empty row): ask for graphs that hold a quad.
+        graphs = [str(row["g"]) for row in self.select(f"SELECT DISTINCT ?g WHERE {{ GRAPH ?g {{ ?s ?p ?o }} {self._ours} }}")]
         declared: dict[str, set[str]] = defaultdict(set)
         for row in self.select(f"SELECT ?g ?v WHERE {{ GRAPH ?m {{ ?g <{MK.visibility}> ?v }} }}"):
             declared[str(row["g"])].add(str(row["v"]))
@@ -97,9 +127,14 @@ class RemoteStore:
 
     def _json(self, sparql: str, dataset: list[tuple[str, str]] | None = None) -> dict[str, Any]:
         try:
-            return self._post(self.query_url, [("query", sparql), *(dataset or [])], RESULTS_JSON).json()
+            body = self._post(self.query_url, [("query", sparql), *(dataset or [])], RESULTS_JSON).json()
         except ValueError as exc:
             raise StoreError("the remote store did not return SPARQL JSON results") from exc
+        return standard_results(body)
+
+    def fetch(self, sparql: str, accept: str, dataset: list[tuple[str, str]] | None = None) -> bytes:
+        """The remote's answer to a query, as it wrote it in the media type asked for."""
+        return self._post(self.query_url, [("query", sparql), *(dataset or [])], accept).content
 
     def select(self, sparql: str, dataset: list[tuple[str, str]] | None = None) -> list[dict[str, Any]]:
         body = self._json(sparql, dataset)
@@ -114,16 +149,36 @@ class RemoteStore:
         return bool(body["boolean"])
 
     def query_to(self, sparql: str, fmt: str, dataset: list[tuple[str, str]] | None = None) -> bytes:
-        media = rdf_format(fmt).media_type if fmt in ("ttl", "nt", "jsonld", "rdfxml") else results_format(fmt).media_type
-        return self._post(self.query_url, [("query", sparql), *(dataset or [])], media).content
+        """Asks the remote for SPARQL JSON results or N-Triples, and writes the format asked for here,
+        with pyoxigraph and the project's prefixes, as the embedded store does: servers write the same
+        format differently (Virtuoso: CSV with numbers unquoted, JSON-LD without datatypes or
+        language tags, N-Triples with tabs and \\u escapes)."""
+        if fmt in RDF_FORMATS:  # a CONSTRUCT or DESCRIBE: triples, in any RDF format
+            out = rdf_format(fmt).ox_format
+            text = self._post(self.query_url, [("query", sparql), *(dataset or [])], N_TRIPLES).content
+            try:
+                triples = ox.parse(text, format=ox.RdfFormat.N_TRIPLES)
+                return ox.serialize((standard_triple(q) for q in triples), format=out, prefixes=PREFIXES) or b""
+            except SyntaxError as exc:
+                raise StoreError(f"the remote store did not return N-Triples: {exc}") from exc
+        results = ox.parse_query_results(json.dumps(self._json(sparql, dataset)), ox.QueryResultsFormat.JSON)
+        return results.serialize(format=results_format(fmt).ox_format) or b""
+
+    @property
+    def _ours(self) -> str:
+        """The filter on ?g that keeps the store-level reads to this project's graphs: those under
+        `graph_prefix`. A server may hold graphs of its own (Virtuoso: virtrdf#, ldp#, its service
+        description) or of other projects; they are not this store's, as they are not its writes'."""
+        prefix = self.graph_prefix.replace("\\", "\\\\").replace('"', '\\"')
+        return f'FILTER(STRSTARTS(STR(?g), "{prefix}"))'
 
     def quads(self) -> Iterator[ox.Quad]:
-        rows = self._json("SELECT ?g ?s ?p ?o WHERE { GRAPH ?g { ?s ?p ?o } }")["results"]["bindings"]
+        rows = self._json(f"SELECT ?g ?s ?p ?o WHERE {{ GRAPH ?g {{ ?s ?p ?o }} {self._ours} }}")["results"]["bindings"]
         for row in rows:
             yield ox.Quad(from_json(row["s"]), from_json(row["p"]), from_json(row["o"]), from_json(row["g"]))
 
     def count(self) -> int:
-        rows = self.select("SELECT (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } }")
+        rows = self.select(f"SELECT (COUNT(*) AS ?n) WHERE {{ GRAPH ?g {{ ?s ?p ?o }} {self._ours} }}")
         return int(rows[0]["n"]) if rows else 0
 
     def update(self, sparql: str, base_iri: str | None = None) -> None:
@@ -139,18 +194,32 @@ class RemoteStore:
         self._views.clear()
 
     def replace_request(self, quads: Iterable[ox.Quad]) -> str:
-        by_graph: dict[str, list[str]] = defaultdict(list)
+        """One update request: delete this project's graphs, then insert the quads. Quads with a blank
+        node go in an `INSERT { } WHERE { }` (one solution: the same blank node labels mean the same
+        new nodes), as Virtuoso refuses blank nodes in INSERT DATA (SP031)."""
+        ground: dict[str, list[str]] = defaultdict(list)
+        blank: dict[str, list[str]] = defaultdict(list)
         for q in quads:
-            by_graph[str(q.graph_name)].append(f"{q.subject} {q.predicate} {q.object} .")
-        prefix = self.graph_prefix.replace("\\", "\\\\").replace('"', '\\"')
-        parts = [
-            "DELETE { GRAPH ?g { ?s ?p ?o } } WHERE { GRAPH ?g { ?s ?p ?o } "
-            f'FILTER(STRSTARTS(STR(?g), "{prefix}")) }}'
-        ]
-        if by_graph:
-            body = "\n".join(f"GRAPH {g} {{\n" + "\n".join(lines) + "\n}" for g, lines in by_graph.items())
-            parts.append(f"INSERT DATA {{\n{body}\n}}")
+            has_blank = isinstance(q.subject, ox.BlankNode) or isinstance(q.object, ox.BlankNode)
+            (blank if has_blank else ground)[str(q.graph_name)].append(f"{q.subject} {q.predicate} {q.object} .")
+        parts = [f"DELETE {{ GRAPH ?g {{ ?s ?p ?o }} }} WHERE {{ GRAPH ?g {{ ?s ?p ?o }} {self._ours} }}"]
+        if ground:
+            parts.append(f"INSERT DATA {{\n{_graphs(ground)}\n}}")
+        if blank:
+            parts.append(f"INSERT {{\n{_graphs(blank)}\n}} WHERE {{}}")
         return " ;\n".join(parts)
+
+
+def _graphs(by_graph: dict[str, list[str]]) -> str:
+    return "\n".join(f"GRAPH {g} {{\n" + "\n".join(lines) + "\n}" for g, lines in by_graph.items())
+
+
+def standard_triple(quad: ox.Quad) -> ox.Triple:
+    """A triple of the remote's N-Triples, its xsd:boolean written as a word (see `standard_term`)."""
+    obj = quad.object
+    if isinstance(obj, ox.Literal) and obj.datatype.value == XSD_BOOLEAN and obj.value in ("0", "1"):
+        obj = ox.Literal("true" if obj.value == "1" else "false", datatype=obj.datatype)
+    return ox.Triple(quad.subject, quad.predicate, obj)
 
 
 class RemoteView:

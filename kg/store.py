@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import fcntl
 import os
 import shutil
 from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -18,7 +17,7 @@ from kg.errors import QueryError, StoreError
 from kg.formats import rdf_format, results_format
 from kg.journal import Journal, now
 from kg.journal import Write as JournalWrite
-from kg.publish import PublishFailed, prune, publish_version, version_folders
+from kg.publish import PublishFailed, locked_file, prune, publish_version, version_folders
 from kg.remote import RemoteEndpoint, RemoteStore
 from kg.terms import to_python
 from kg.versions import MANIFEST, VersionInfo, find_version, list_versions, read_manifest, write_manifest
@@ -76,6 +75,8 @@ class GraphView(Protocol):
 class View:
     """One audience's materialised view in this process: a pyoxigraph store whose default graph is
     already the union of the audience's current graphs, so queries run without union evaluation."""
+
+    versioned = True  # cache_key() names the version (a folder, or a handle that is never changed)
 
     def __init__(self, audience: str, handle: ox.Store, path: Path | None = None) -> None:
         self.audience, self._handle, self.path = audience, handle, path
@@ -340,20 +341,11 @@ class OxigraphStore(_InternalReads):
         """The kept versions, oldest first."""
         return list_versions(self.path, complete=LAYOUT) if self.path.exists() else []
 
-    @contextmanager
-    def _write_lock(self) -> Iterator[None]:
+    def _write_lock(self) -> AbstractContextManager[None]:
         """One writer at a time: an update reads the current version and writes the next one, so two
         at once would lose the first one's changes."""
-        try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            lock = os.open(self.path.with_name(f".{self.path.name}.lock"), os.O_WRONLY | os.O_CREAT, 0o666)
-        except OSError as exc:
-            raise StoreError(f"cannot lock the store at {self.path} for writing: {exc.strerror or exc}") from exc
-        try:
-            fcntl.flock(lock, fcntl.LOCK_EX)
-            yield
-        finally:
-            os.close(lock)
+        return locked_file(self.path.with_name(f".{self.path.name}.lock"), lambda exc: StoreError(
+            f"cannot lock the store at {self.path} for writing: {exc.strerror or exc}"))
 
     def publish(self, prepare: Callable[[Path], VersionInfo]) -> VersionInfo:
         """Write a new version: `prepare` fills a new, empty folder completely and describes it, then it

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import time
+from contextlib import AbstractContextManager
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -14,7 +15,7 @@ import numpy as np
 from tqdm import tqdm
 
 from kg.errors import KgError
-from kg.publish import PublishFailed, publish_version
+from kg.publish import PublishFailed, locked_file, publish_version
 from kg.store import GraphView
 from search.documents import Document, Entity, corpus_hash, load_entities, to_documents
 from search.embedder import Embedder
@@ -151,25 +152,47 @@ def ensure_index(store: GraphView, embedder: Embedder, folder: Path, *, hnsw_thr
                  progress: bool = False, rebuild: bool = True) -> tuple[SearchIndex, bool]:
     """The index for the graph's current content and this model: loaded when the manifest matches,
     rebuilt (and saved) otherwise; with `rebuild` False, IndexStale instead of a rebuild. Returns the
-    index and whether it was rebuilt. Checking the manifest does not load the model."""
+    index and whether it was rebuilt. Checking the manifest does not load the model. One process
+    rebuilds at a time (a lock beside the folder): one that waited loads what the other built, so
+    replicas that share the folder (docs/deploy.md) build each version's index once."""
     entities = load_entities(store)
     wanted = corpus_hash(to_documents(entities), embedder.name, entities)
     reference = load_reference()
-    manifest = read_manifest(folder)
-    if not force and manifest and manifest.get("corpus_hash") == wanted and manifest.get("format") == FORMAT_VERSION \
-            and _reference_of(manifest) == reference_hash(reference):
-        try:
-            return SearchIndex.load(folder), False
-        except (IndexUnavailable, LexicalIndexUnavailable, OSError, ValueError, KeyError, TypeError):
-            pass  # a damaged index is rebuilt below, like a stale one
+    found = None if force else _fitting(folder, wanted, reference)
+    if found is not None:
+        return found, False
     if not rebuild:
         raise IndexStale(f"the search index in {folder} is missing, damaged or out of date")
-    known = {} if force else known_vectors(folder.parent, embedder.name)
-    reuse = None if force else known_reference(folder.parent, embedder.name, reference_hash(reference))
-    index = build_index(entities, embedder, hnsw_threshold=hnsw_threshold, progress=progress, known=known,
-                        reference=reference, reference_vectors=reuse)
-    index.save(folder)
+    with _rebuild_lock(folder):
+        found = None if force else _fitting(folder, wanted, reference)  # built meanwhile by another process
+        if found is not None:
+            return found, False
+        known = {} if force else known_vectors(folder.parent, embedder.name)
+        reuse = None if force else known_reference(folder.parent, embedder.name, reference_hash(reference))
+        index = build_index(entities, embedder, hnsw_threshold=hnsw_threshold, progress=progress, known=known,
+                            reference=reference, reference_vectors=reuse)
+        index.save(folder)
     return index, True
+
+
+def _fitting(folder: Path, wanted: str, reference: list[str]) -> SearchIndex | None:
+    """The index in `folder` if its manifest says it holds the corpus `wanted` (and the reference); None
+    where it is missing, out of date or damaged (rebuilt then, like a stale one)."""
+    manifest = read_manifest(folder)
+    if not (manifest and manifest.get("corpus_hash") == wanted and manifest.get("format") == FORMAT_VERSION
+            and _reference_of(manifest) == reference_hash(reference)):
+        return None
+    try:
+        return SearchIndex.load(folder)
+    except (IndexUnavailable, LexicalIndexUnavailable, OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+def _rebuild_lock(folder: Path) -> AbstractContextManager[None]:
+    """An exclusive flock on `.<name>.rebuild.lock` beside the index folder (released if the process dies)."""
+    return locked_file(folder.with_name(f".{folder.name}.rebuild.lock"), lambda exc: IndexNotWritable(
+        f"the search index folder {folder.parent} is not writable ({exc.strerror or exc}); make it writable, or "
+        "point MK_INDEX_PATH at a folder that is"))
 
 
 def known_vectors(root: Path, model: str) -> dict[str, np.ndarray]:

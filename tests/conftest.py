@@ -122,6 +122,80 @@ def oxigraph_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         stop_server(proc)
 
 
+VIRTUOSO = "virtuoso-t"  # Debian's virtuoso-opensource; isql-vt comes with it
+# Both ports on loopback, the database in the test's folder, few buffers (8 KiB pages: ~16 MiB), no
+# plugins or VAD packages. CaseMode = 2 as in Debian's virtuoso.ini: without it the endpoint answers
+# ASK as a SELECT of one __ASK_RETVAL column instead of a boolean.
+VIRTUOSO_INI = """\
+[Database]
+DatabaseFile = {folder}/virtuoso.db
+ErrorLogFile = {folder}/virtuoso.log
+LockFile = {folder}/virtuoso.lck
+TransactionFile = {folder}/virtuoso.trx
+xa_persistent_file = {folder}/virtuoso.pxa
+TempStorage = TempDatabase
+[TempDatabase]
+DatabaseFile = {folder}/virtuoso-temp.db
+TransactionFile = {folder}/virtuoso-temp.trx
+[Parameters]
+ServerPort = 127.0.0.1:{sql_port}
+DisableUnixSocket = 1
+CaseMode = 2
+MaxClientConnections = 8
+NumberOfBuffers = 2000
+MaxDirtyBuffers = 1200
+ThreadsPerQuery = 2
+CheckpointInterval = 0
+AllowOSCalls = 0
+DirsAllowed = .
+[HTTPServer]
+ServerPort = 127.0.0.1:{http_port}
+ServerRoot = {folder}
+MaxClientConnections = 8
+ServerThreads = 8
+EnabledDavVSP = 0
+HTTPProxyEnabled = 0
+Charset = UTF-8
+[SPARQL]
+ResultSetMaxRows = 1000000
+MaxQueryExecutionTime = 60
+"""
+
+
+@pytest.fixture(scope="session")
+def virtuoso_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A real Virtuoso Open Source server on loopback, its database in a temporary folder; yields its
+    base URL (SPARQL queries and updates both at {url}/sparql, without sign-in). See docs/virtuoso.md."""
+    binary, isql = shutil.which(VIRTUOSO), shutil.which("isql-vt")
+    if binary is None or isql is None:
+        pytest.fail(f"{VIRTUOSO} / isql-vt are missing: run `make system` (as root it installs Debian's "
+                    "virtuoso-opensource), or `sudo apt-get install -y virtuoso-opensource`", pytrace=False)
+    folder = tmp_path_factory.mktemp("virtuoso")
+    sql_port, http_port = free_port(), free_port()
+    (folder / "virtuoso.ini").write_text(VIRTUOSO_INI.format(folder=folder, sql_port=sql_port, http_port=http_port))
+    with open(folder / "serve.log", "wb") as log:
+        proc = subprocess.Popen([binary, "+foreground", "+configfile", str(folder / "virtuoso.ini")],
+                                cwd=folder, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    url = f"http://127.0.0.1:{http_port}"
+    try:
+        wait_until_ready(proc, f"{url}/sparql", folder / "serve.log")
+        # The endpoint runs as the SQL user "SPARQL", which may only read until it is granted updates.
+        # isql exits 3 while the SQL port is not open yet (it may open after the HTTP port).
+        deadline = time.monotonic() + SERVER_START_S
+        while True:
+            grant = subprocess.run([isql, f"127.0.0.1:{sql_port}", "dba", "dba", 'exec=GRANT SPARQL_UPDATE TO "SPARQL";'],
+                                   capture_output=True, text=True, timeout=SERVER_START_S)
+            said = grant.stdout + grant.stderr
+            if grant.returncode == 0 and "*** Error" not in said:
+                break
+            if grant.returncode != 3 or proc.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"granting SPARQL_UPDATE on Virtuoso failed (isql exit {grant.returncode}):\n{said[-2000:]}")
+            time.sleep(0.2)
+        yield url
+    finally:
+        stop_server(proc)
+
+
 WRITE_TOKEN = "test-write-token-0123456789"
 
 

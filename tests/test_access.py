@@ -18,9 +18,11 @@ from flask.testing import FlaskClient
 from config import Settings
 from kg.access import INTERNAL, PUBLIC
 from kg.build import build
+from kg.cli import configured_store
 from kg.figures import compute_figures
 from kg.store import MemoryStore, OxigraphStore, Store
 from tests.conftest import BASE, FIXTURES, TINY, matcher_over, start_server, stop_server
+from tests.shared_servers import shared_env, shared_servers, shared_settings
 
 INTERNAL_DATA = FIXTURES / "internal"
 KERNTEAM, ADMIN = "kernteam-token-for-tests", "admin-token-for-tests"
@@ -59,14 +61,25 @@ def assert_no_secret(body: bytes | str, where: str) -> None:
         assert secret not in text, f"{secret!r} leaked through {where}"
 
 
-@pytest.fixture(scope="module")
-def settings() -> Settings:
-    return Settings(data_dirs=(TINY, INTERNAL_DATA), store="memory", internal_tokens=(KERNTEAM,), admin_tokens=(ADMIN,))
+@pytest.fixture(scope="module", params=["memory", "shared"])
+def settings(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Settings]:
+    """Every test runs on the in-memory store and on the shared-store mode (kg.shared: SPARQL servers
+    that each hold one audience's view, as replicas behind a proxy use them)."""
+    plain = Settings(data_dirs=(TINY, INTERNAL_DATA), store="memory", internal_tokens=(KERNTEAM,), admin_tokens=(ADMIN,))
+    if request.param == "memory":
+        yield plain
+        return
+    folder = tmp_path_factory.mktemp("access-shared")
+    with shared_servers(folder) as env:
+        shared = shared_settings(env)
+        yield replace(plain, store="shared", shared_path=shared.shared_path, index_path=shared.index_path,
+                      shared_public_urls=shared.shared_public_urls, shared_internal_urls=shared.shared_internal_urls,
+                      shared_grace_s=0.0)
 
 
 @pytest.fixture(scope="module")
 def store(settings: Settings) -> Store:
-    built = MemoryStore()
+    built = MemoryStore() if settings.store == "memory" else configured_store(settings)
     build(settings.data_dirs, settings.base_uri, built)
     return built
 
@@ -211,10 +224,15 @@ def test_void_names_no_internal_graph(client: FlaskClient) -> None:
 # --- the same through the real server: embedded store, query worker processes ---------------
 
 @pytest.fixture(scope="module")
-def real_server(settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def real_server(settings: Settings, store: Store, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The real server: on the embedded store, or as a replica of the shared store `store` published to."""
     folder = tmp_path_factory.mktemp("access-server")
-    build(settings.data_dirs, settings.base_uri, OxigraphStore(folder / "store", create=True))
-    proc, url = start_server(folder / "store", folder / "server.log", MK_INTERNAL_TOKENS=KERNTEAM)
+    if settings.store == "shared":
+        proc, url = start_server(folder / "store", folder / "server.log", MK_INTERNAL_TOKENS=KERNTEAM,
+                                 **shared_env(settings))
+    else:
+        build(settings.data_dirs, settings.base_uri, OxigraphStore(folder / "store", create=True))
+        proc, url = start_server(folder / "store", folder / "server.log", MK_INTERNAL_TOKENS=KERNTEAM)
     yield url
     stop_server(proc)
 
@@ -279,6 +297,11 @@ def test_sparql_functions_score_a_public_query_from_public_texts_only(settings: 
 
     matchers = {audience: search_views(audience) for audience in (PUBLIC, INTERNAL)}
     client = create_app(settings, store=store, matchers=matchers).test_client()  # type: ignore[arg-type]
+    if settings.store == "shared":  # the SPARQL servers know no fn: function: refused, with nothing in the answer
+        response = client.post("/sparql", data={"query": SCORED}, headers={"Accept": "application/sparql-results+json"})
+        assert response.status_code == 400 and "not available on a shared store" in response.get_data(as_text=True)
+        assert_no_secret(response.get_data(), "a refused fn: query")
+        return
     answers = {}
     for audience, headers in ((PUBLIC, {}), (INTERNAL, AS_KERNTEAM)):
         response = client.post("/sparql", data={"query": SCORED},

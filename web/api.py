@@ -19,6 +19,7 @@ from search.similar import SimilarEntity
 from web.api_analytics import ANALYTICS_OPERATIONS, ANALYTICS_SERIALISED
 from web.api_io import check_json_depth, json_answer, read_proposal_request
 from web.auth import current_audience, request_view
+from web.dashboard import version_cache
 from web.errors import BadRequest, NotFound, UnsupportedMediaType
 from web.openapi import Operation, Param, openapi_document
 from web.proposal import DEFAULT_TOP, KINDS, MAX_TOP, read_options, read_partners_json
@@ -158,9 +159,10 @@ def entity_answer(view: EntityView, similar: tuple[SimilarEntity, ...]) -> Entit
 @api.get("/figures")
 def figures() -> Response:
     view = request_view()
-    matrix = theme_cluster_matrix(view)
+    cache = version_cache()  # the dashboard's keys: computed once per store version for both
+    matrix = cache.get(view, "matrix", lambda: theme_cluster_matrix(view))
     cells = tuple(MatrixCell(theme, cluster, cell.count, cell.samples) for (theme, cluster), cell in matrix.cells.items())
-    return json_answer(asdict(FiguresAnswer(compute_figures(view), cells)))
+    return json_answer(asdict(FiguresAnswer(cache.get(view, "figures", lambda: compute_figures(view)), cells)))
 
 
 @api.get("/openapi.json")

@@ -19,6 +19,7 @@ from web.i18n import register_i18n
 from web.links import iri_link
 from web.services import Services
 from web.sparql import SparqlDoor
+from web.version_pin import VersionPin
 
 if TYPE_CHECKING:  # search loads numpy, FAISS and spaCy: imported when search is first used
     from search.match import Matcher
@@ -54,7 +55,8 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None,
     app.after_request(_finish)
     app.add_url_rule("/sparql", endpoint="sparql.endpoint", build_only=True)  # answered by web.sparql.SparqlDoor
     queries = SparqlDoor(app.wsgi_app, app)  # /sparql is answered ahead of Flask
-    app.wsgi_app = BodyLimit(queries, settings.max_body_bytes, SECURITY_HEADERS)  # type: ignore[method-assign]
+    pinned = VersionPin(queries, app.extensions["missiekompas"]) if settings.store == "shared" else queries
+    app.wsgi_app = BodyLimit(pinned, settings.max_body_bytes, SECURITY_HEADERS)  # type: ignore[method-assign]
     if settings.trusted_proxies:  # outermost: everything inside sees the client's scheme and address
         hops = settings.trusted_proxies
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)  # type: ignore[method-assign]

@@ -45,7 +45,8 @@ CACHE = "missiekompas.dashboard"  # the app's VersionCache, in app.extensions
 KEPT = ("before", "after", "samples")  # what links within the page carry along, besides the blank-spot filter
 
 
-def _cache() -> VersionCache:
+def version_cache() -> VersionCache:
+    """The app's values derived from one store version (the dashboard's and /api/figures')."""
     found: VersionCache = current_app.extensions.setdefault(CACHE, VersionCache())
     return found
 
@@ -74,7 +75,7 @@ def _board() -> Board:
         matcher = s.matcher(audience)
         return Search(matcher.index, matcher.explainer.concepts)
 
-    return Board(view, _cache(), search, s.settings.gap_threshold, s.settings.overlap_threshold, _samples(),
+    return Board(view, version_cache(), search, s.settings.gap_threshold, s.settings.overlap_threshold, _samples(),
                  _editions(view))
 
 

@@ -16,6 +16,7 @@ from kg.cli import configured_store
 from kg.endpoint import Limits, QueryService, open_query_service
 from kg.errors import KgError
 from kg.functions import FN, FunctionContext
+from kg.shared import SharedStore
 from kg.sparql_text import extension_calls
 from kg.store import Store
 from search.embedder import ModelUnavailable
@@ -46,6 +47,7 @@ class Services:
         self._lock = threading.Lock()
         self._opens_search = matchers is None
         self._matchers: dict[str, Matcher] = dict(matchers or {})  # audience -> its matcher, over its own index
+        self._matcher_versions: dict[str, str] = {}  # audience -> the shared store version its matcher was opened on
         self._scorers: dict[str, FunctionScorer] = {}  # audience -> the SPARQL functions' scorer over that index
         self._matcher_lock = threading.Lock()  # its own lock: opening search takes seconds, store reads must not wait
         self._partners: dict[str, PartnerFinder] = {}  # audience -> partner suggestions over its matcher
@@ -74,7 +76,12 @@ class Services:
         return self._matcher(audience, rebuild=True)
 
     def _matcher(self, audience: str, *, rebuild: bool) -> Matcher:
+        version = self._shared_version(audience)
         with self._matcher_lock:
+            opened = self._matcher_versions.get(audience)
+            if self._opens_search and version is not None and opened is not None and _newer(version, opened):
+                self._matchers.pop(audience, None)  # a newer version went live on the shared store: its index now
+                self._matcher_versions.pop(audience, None)
             if audience not in self._matchers:
                 if not self._opens_search:
                     raise SearchUnavailable("search is not set up for this app")
@@ -87,7 +94,15 @@ class Services:
                                                         rebuild=rebuild, hubness_weight=s.hubness_weight,
                                                         strong_threshold=s.strong_threshold,
                                                         fair_threshold=s.fair_threshold)
+                if version is not None:
+                    self._matcher_versions[audience] = version
             return self._matchers[audience]
+
+    def _shared_version(self, audience: str) -> str | None:
+        """The version a shared store answers `audience` from now (the request's, web.version_pin); None
+        for the other stores, whose matchers stay as opened."""
+        store = self.store
+        return store.view(audience).version if isinstance(store, SharedStore) else None
 
     def partners(self, audience: str) -> PartnerFinder:
         """Partner suggestions for `audience`, over its matcher and its view of the store (SearchUnavailable
@@ -177,6 +192,13 @@ class Services:
             if scorer is None or scorer.index is not matcher.index:
                 scorer = self._scorers[audience] = FunctionScorer(matcher.index, matcher.embedder)
         return scorer.context(sparql, base_iri)
+
+
+def _newer(version: str, than: str) -> bool:
+    """Whether shared store version `version` was published after `than` (their names end in the time they
+    were made, kg.shared): a request still pinned to an older version uses the newer matcher, rather than
+    opening the old one again."""
+    return int(version.rsplit("-", 1)[-1]) > int(than.rsplit("-", 1)[-1])
 
 
 def services() -> Services:

@@ -2,9 +2,10 @@
 
 A store version never changes once written, so whatever a page derives from it (figures, blank spots,
 overlaps, an edition diff) holds until a write makes a new version. The key is the view's cache_key(),
-which names the version (kg.store.View). Only kg.store.View is cached: a remote view's key does not
-change when the remote store is written to. A MemoryStore view's key is the id of its handle, so the
-cache holds the view itself: while its entry lives, no new handle can get that id."""
+which names the version (kg.store.View, kg.shared.SlotView: views that say they are `versioned`). A
+remote view is not cached: its key does not change when the remote store is written to. A MemoryStore
+view's key is the id of its handle, so the cache holds the view itself: while its entry lives, no new
+handle can get that id."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ import threading
 from collections.abc import Callable, Hashable
 from typing import TypeVar
 
-from kg.store import GraphView, View
+from kg.store import GraphView
 
 T = TypeVar("T")
 MAX_VALUES = 256  # per audience and version: a bound on what odd request parameters can add
@@ -46,7 +47,7 @@ class VersionCache:
         """The value of `key` for this view's version: `compute()` the first time (once, whoever else asks at
         the same time waits for it), the kept value after. `pin`: objects `key` names by id, kept alive
         as long as the value."""
-        if not isinstance(view, View):
+        if not getattr(view, "versioned", False):
             return compute()
         version = self._version(view)
         with version.lock_for(key):
@@ -58,7 +59,7 @@ class VersionCache:
                 version.pinned.extend(pin)
             return value
 
-    def _version(self, view: View) -> _Version:
+    def _version(self, view: GraphView) -> _Version:
         key = view.cache_key()
         with self._lock:
             seen = self._seen.setdefault(view.audience, {})
