@@ -119,8 +119,8 @@ class Settings:
             "MK_STORE=shared: the folder every replica and publisher shares (the live version's pointer, "
             "the versions as written, the write lock, the journal).")
     shared_public_urls: tuple[str, ...] = setting((), "MK_SHARED_PUBLIC_URLS", server_pair,
-            "MK_STORE=shared: base URLs of the two SPARQL servers (slot 0 and slot 1) that hold the public "
-            "view (Oxigraph-server layout: /query, /update).")
+            "MK_STORE=shared: the two SPARQL servers (slot 0 and slot 1) that hold the public view: base "
+            "URLs of Oxigraph servers (/query, /update) or URLs ending in /sparql (Virtuoso).")
     shared_internal_urls: tuple[str, ...] = setting((), "MK_SHARED_INTERNAL_URLS", server_pair,
             "MK_STORE=shared: the same for the internal view; unset: this replica serves the public only and "
             "cannot publish.")

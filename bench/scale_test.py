@@ -4,8 +4,9 @@ Every request of a mixed read load must be answered whole while one replica is k
 version is published.
 
 Everything runs on 127.0.0.1, in a temporary folder, each process in its own process group:
-  - four `oxigraph serve` processes (.venv/bin/oxigraph, from the PyPI `oxigraph` package): the public
-    and the internal audience's two slots each (blue/green), without --union-default-graph
+  - four SPARQL servers: the public and the internal audience's two slots each (blue/green);
+    `oxigraph serve` (.venv/bin/oxigraph, from the PyPI `oxigraph` package), then, where Debian's
+    virtuoso-opensource is installed, the whole test again on four Virtuoso servers (--engine: one)
   - the publisher: `python -m kg build`, then `python -m search build`, with MK_STORE=shared (the
     MK_SHARED_* settings below); the first version is published before the replicas start
   - --replicas servers, gunicorn as `make run` starts it (web/gunicorn_conf.py), on the shared store
@@ -38,7 +39,7 @@ MK_TRUSTED_PROXIES=1 (they read the client's address from nginx's X-Forwarded-Fo
 
 Usage (from the repository root; `make scale-test` builds the search model first):
   .venv/bin/python bench/scale_test.py [--seconds 60] [--replicas 2] [--clients 8] [--no-kill] [--no-publish]
-                                       [--compare] [--deadline-s S]
+                                       [--compare] [--engine oxigraph|virtuoso] [--deadline-s S]
 """
 
 from __future__ import annotations
@@ -58,7 +59,7 @@ import time
 import traceback
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from types import FrameType
 from urllib.parse import quote
@@ -70,7 +71,7 @@ if str(REPO_ROOT) not in sys.path:  # `python bench/scale_test.py` puts bench/, 
     sys.path.insert(0, str(REPO_ROOT))
 
 from config import Settings  # noqa: E402
-from tests.conftest import free_port, stop_server  # noqa: E402
+from tests.conftest import free_port, start_virtuoso, stop_server  # noqa: E402
 
 BIN = Path(sys.executable).parent
 PYTHON, GUNICORN, OXIGRAPH = str(Path(sys.executable)), str(BIN / "gunicorn"), str(BIN / "oxigraph")
@@ -149,6 +150,10 @@ class Processes:
         with open(log, "ab") as out:  # the child keeps its own handle
             proc = subprocess.Popen(argv, cwd=REPO_ROOT, env=env, stdin=subprocess.DEVNULL, stdout=out,
                                     stderr=subprocess.STDOUT, start_new_session=True)
+        return self.adopt(name, proc, log)
+
+    def adopt(self, name: str, proc: subprocess.Popen[bytes], log: Path) -> Started:
+        """Take on a process group started elsewhere (a Virtuoso server from tests.conftest)."""
         started = Started(name, proc, log)
         with self.lock:
             self.running.append(started)
@@ -327,11 +332,23 @@ def start_oxigraph(procs: Processes, folder: Path, name: str) -> tuple[Started, 
     return started, url
 
 
-def start_store(procs: Processes, folder: Path) -> Store:
-    """The four oxigraph servers (public and internal, slots A and B) and the MK_* settings that point at them."""
+def start_virtuoso_server(procs: Processes, folder: Path, name: str) -> tuple[Started, str]:
+    """One Virtuoso (Debian's virtuoso-opensource, as the store tests start it) with its database in
+    `folder/name`; (process, its SPARQL URL, for queries and updates)."""
+    (folder / name).mkdir(parents=True)
+    proc, url = start_virtuoso(folder / name)
+    return procs.adopt(name, proc, folder / name / "serve.log"), f"{url}/sparql"
+
+
+ENGINES = {"oxigraph": start_oxigraph, "virtuoso": start_virtuoso_server}
+
+
+def start_store(procs: Processes, folder: Path, engine: str = "oxigraph") -> Store:
+    """The four SPARQL servers of `engine` (public and internal, slots A and B) and the MK_* settings that point
+    at them."""
     servers, urls = [], {}
     for name in ("public-a", "public-b", "internal-a", "internal-b"):
-        started, urls[name] = start_oxigraph(procs, folder / "oxigraph", name)
+        started, urls[name] = ENGINES[engine](procs, folder / engine, name)
         servers.append(started)
     shared = folder / "shared"
     env = {k: v for k, v in os.environ.items() if not k.startswith("MK_")}  # nothing of the caller's set-up
@@ -583,6 +600,7 @@ class RunResult:
     problems: list[str] = field(default_factory=list)  # what failed the test besides the requests
     extra_versions: set[str] = field(default_factory=set)  # seen after the load, on the survivors
     cpu_s: dict[str, float] = field(default_factory=dict)  # CPU seconds during the load, by part (no kill only)
+    plan: Plan | None = None
 
     @property
     def failed(self) -> list[Outcome]:
@@ -657,7 +675,7 @@ def progress(outcomes: list[list[Outcome]], began: float, stop: threading.Event)
 def run_once(procs: Processes, store: Store, folder: Path, nginx: str, plan: Plan, first: int) -> RunResult:
     """Start the replicas and nginx, load them through nginx with the events of `plan`, check the survivors,
     stop the replicas and nginx."""
-    result = RunResult(plan.label, plan.replicas)
+    result = RunResult(plan.label, plan.replicas, plan=plan)
     say(f"{plan.label}: starting {plan.replicas} replica(s), {WORKERS} workers x {THREADS} threads each")
     replicas = start_replicas(procs, store, folder, plan.replicas, first)
     proxy, base = start_nginx(procs, nginx, folder / f"run-{first}", [int(r.address.rsplit(":", 1)[1]) for r in replicas])
@@ -796,11 +814,13 @@ def closing_line(results: list[RunResult]) -> str:
     return f"{n} requests, {f} failed, {len(versions)} versions seen, {len(replicas)} replicas"
 
 
-def comparison(results: list[RunResult], plans: list[Plan]) -> list[str]:
+def comparison(results: list[RunResult]) -> list[str]:
     """One row per run: replicas, kill, publish, requests/s, p50, p95, failed."""
     lines = ["", "| run | replicas | kill | publish | requests/s | p50 ms | p95 ms | failed |",
              "| --- | ---: | --- | --- | ---: | ---: | ---: | ---: |"]
-    for result, plan in zip(results, plans, strict=True):
+    for result in results:
+        plan = result.plan
+        assert plan is not None
         ms = [o.ms for o in result.outcomes]
         rate = len(result.outcomes) / result.seconds if result.seconds else 0.0
         lines.append(f"| {plan.label} | {plan.replicas} | {'yes' if plan.kill else 'no'} | "
@@ -847,21 +867,37 @@ def plans(args: argparse.Namespace) -> list[Plan]:
     return [main, *same, Plan("1 replica, no kill", 1, False, main.publish, args.seconds, args.clients)]
 
 
+def engines(args: argparse.Namespace) -> list[str]:
+    """The SPARQL servers to test on: Oxigraph server, and Virtuoso where it is installed (--engine: one)."""
+    if args.engine:
+        return [args.engine]
+    if shutil.which("virtuoso-t") and shutil.which("isql-vt"):
+        return ["oxigraph", "virtuoso"]
+    say("Virtuoso is not installed (Debian's virtuoso-opensource; `make system` installs it as root): "
+        "testing on Oxigraph server only")
+    return ["oxigraph"]
+
+
 def run(args: argparse.Namespace, nginx: str, folder: Path, procs: Processes) -> list[RunResult]:
-    """The shared store, its first version, then each planned run."""
+    """Per engine: the shared store, its first version, then each planned run."""
     say(f"{os.cpu_count()} cores, load average {os.getloadavg()[0]:.2f}; {args.clients} clients, {args.seconds:g} s "
         f"per run; temporary folder {folder}")
-    say("starting the shared store (4 oxigraph servers)")
-    store = start_store(procs, folder)
-    say("publishing the first store version (kg build, search build)")
-    first = publish(procs, store, folder / "publish.log")
-    if not first.ok:
-        raise RuntimeError(f"the first publish failed: {first.detail}")
-    say(f"first version published in {first.seconds:.1f} s: {first.detail}")
-    results, number = [], 1
-    for plan in plans(args):
-        results.append(run_once(procs, store, folder, nginx, plan, number))
-        number += plan.replicas
+    results, number, chosen = [], 1, engines(args)
+    for engine in chosen:
+        say(f"starting the shared store (4 {engine} servers)")
+        store = start_store(procs, folder / engine, engine)
+        say("publishing the first store version (kg build, search build)")
+        first = publish(procs, store, folder / engine / "publish.log")
+        if not first.ok:
+            raise RuntimeError(f"the first publish failed: {first.detail}")
+        say(f"first version published in {first.seconds:.1f} s: {first.detail}")
+        for plan in plans(args):
+            if len(chosen) > 1:
+                plan = replace(plan, label=f"{plan.label} on {engine}")
+            results.append(run_once(procs, store, folder / engine, nginx, plan, number))
+            number += plan.replicas
+        for server in store.servers:
+            procs.stop(server)
     return results
 
 
@@ -875,6 +911,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--compare", action="store_true",
                         help="then, on the same store, the same replicas without a kill and one replica, for the "
                              "requests/s of each")
+    parser.add_argument("--engine", choices=sorted(ENGINES),
+                        help="the SPARQL servers of the shared store (default: oxigraph, then virtuoso where installed)")
     parser.add_argument("--deadline-s", type=float, help="stop everything after this long (default: "
                         "300 s plus the load and 300 s per run)")
     args = parser.parse_args(argv)
@@ -882,7 +920,7 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("--replicas and --clients must be 1 or more, --seconds more than 0")
     if not Path(OXIGRAPH).is_file():
         parser.error(f"{OXIGRAPH} is missing: `make install` installs the PyPI package oxigraph")
-    deadline = args.deadline_s or 300 + len(plans(args)) * (args.seconds + 300)
+    deadline = args.deadline_s or 2 * (300 + len(plans(args)) * (args.seconds + 300))  # two engines at most
     nginx = find_nginx()
     folder, procs, results, ok, finished = Path(tempfile.mkdtemp(prefix="mk-scale-")), Processes(), [], False, False
     try:
@@ -895,7 +933,7 @@ def main(argv: list[str] | None = None) -> int:
         for result in results:
             print("\n".join(report(result)), end="\n\n")
         if len(results) > 1:
-            print("\n".join(comparison(results, plans(args))), end="\n\n")
+            print("\n".join(comparison(results)), end="\n\n")
         ok, finished = passed(results), True
     except (Stop, RuntimeError) as exc:
         print(f"FAILED: {exc}", file=sys.stderr)

@@ -176,14 +176,21 @@ def _build(args: argparse.Namespace, settings: Settings) -> int:
 def _oxigraph_store(settings: Settings) -> OxigraphStore:
     store = configured_store(settings)
     if not isinstance(store, OxigraphStore):
-        raise KgError(f"rollback and the write journal commands belong to the embedded store; MK_STORE is {store.name}")
+        raise KgError(f"rollback belongs to the embedded store; MK_STORE is {store.name}")
+    return store
+
+
+def _versioned_store(settings: Settings) -> OxigraphStore | SharedStore:
+    """The store of the history, admin updates and the write journal: the embedded or the shared one."""
+    store = configured_store(settings)
+    if not isinstance(store, (OxigraphStore, SharedStore)):
+        raise KgError(f"the history, updates and the write journal belong to the embedded and the shared store; "
+                      f"MK_STORE is {store.name}")
     return store
 
 
 def _history(args: argparse.Namespace, settings: Settings) -> int:
-    store = configured_store(settings)
-    if not isinstance(store, (OxigraphStore, SharedStore)):
-        raise KgError(f"the history belongs to the embedded and the shared store; MK_STORE is {store.name}")
+    store = _versioned_store(settings)
     current = store.current()
     print(format_versions(store.history(), current.name if current else ""))
     print()
@@ -208,7 +215,7 @@ def _rollback(args: argparse.Namespace, settings: Settings) -> int:
 def _update(args: argparse.Namespace, settings: Settings) -> int:
     sparql = args.sparql if args.sparql is not None else _read_text(args.file)
     check_complexity(sparql)
-    store = _oxigraph_store(settings)
+    store = _versioned_store(settings)
     effect = store.update(clear_silently(sparql), who=_cli_user(), visibility=args.visibility)
     print(f"updated: {describe_changes(effect.changes)}")
     _say_pruned(store.pruned, settings)
@@ -216,7 +223,7 @@ def _update(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _writes(args: argparse.Namespace, settings: Settings) -> int:
-    store = _oxigraph_store(settings)
+    store = _versioned_store(settings)
     writes = store.journal.writes() if store.journal else []
     chosen = [w for w in writes if w.seq in args.seqs]
     unknown = sorted(set(args.seqs) - {w.seq for w in chosen})

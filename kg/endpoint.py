@@ -114,8 +114,8 @@ class RemoteExecutor:
 class SharedExecutor:
     """The shared store (kg.shared): a query goes to the server that holds its audience's view, which
     runs it under its own time limit (`oxigraph serve --timeout-s`) and gets ours on the HTTP request;
-    the protocol's dataset goes along, as the server holds nothing else. The answer is serialised here,
-    cut at MK_MAX_ROWS. Writes are published as a new version."""
+    a dataset the request names keeps to the view's graphs (kg.shared.SlotView). The answer is
+    serialised here, cut at MK_MAX_ROWS. Writes are published as a new version."""
 
     def __init__(self, store: SharedStore, limits: Limits, workers: int) -> None:
         self.store, self.limits = store, limits
@@ -123,9 +123,8 @@ class SharedExecutor:
     def query(self, audience: str, request: QueryRequest, fmt: str) -> Serialized:
         if request.functions is not None:  # the servers know no fn: function (kg.functions)
             raise QueryRejected("fn:similarity and fn:textScore are not available on a shared store")
-        dataset = [("default-graph-uri", g) for g in request.default_graphs] + \
-            [("named-graph-uri", g) for g in request.named_graphs]
-        return self.store.view(audience).answer(request.query, fmt, self.limits.max_rows, dataset)
+        return self.store.view(audience).answer(request.query, fmt, self.limits.max_rows, request.default_graphs,
+                                                request.named_graphs)
 
     def update(self, sparql: str, base_iri: str | None, *, who: str = "", visibility: str | None = None) -> None:
         self.store.update(sparql, base_iri, who=who, visibility=visibility)

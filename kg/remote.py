@@ -132,10 +132,6 @@ class RemoteStore:
             raise StoreError("the remote store did not return SPARQL JSON results") from exc
         return standard_results(body)
 
-    def fetch(self, sparql: str, accept: str, dataset: list[tuple[str, str]] | None = None) -> bytes:
-        """The remote's answer to a query, as it wrote it in the media type asked for."""
-        return self._post(self.query_url, [("query", sparql), *(dataset or [])], accept).content
-
     def select(self, sparql: str, dataset: list[tuple[str, str]] | None = None) -> list[dict[str, Any]]:
         body = self._json(sparql, dataset)
         if "results" not in body:
@@ -194,15 +190,22 @@ class RemoteStore:
         self._views.clear()
 
     def replace_request(self, quads: Iterable[ox.Quad]) -> str:
-        """One update request: delete this project's graphs, then insert the quads. Quads with a blank
-        node go in an `INSERT { } WHERE { }` (one solution: the same blank node labels mean the same
-        new nodes), as Virtuoso refuses blank nodes in INSERT DATA (SP031)."""
+        """One update request: delete this project's graphs, then insert the quads (`insert_request`)."""
+        delete = f"DELETE {{ GRAPH ?g {{ ?s ?p ?o }} }} WHERE {{ GRAPH ?g {{ ?s ?p ?o }} {self._ours} }}"
+        inserts = self.insert_request(quads)
+        return f"{delete} ;\n{inserts}" if inserts else delete
+
+    @staticmethod
+    def insert_request(quads: Iterable[ox.Quad]) -> str:
+        """An update that adds the quads (named graphs only). Quads with a blank node go in an `INSERT { }
+        WHERE { }` (one solution: the same blank node labels mean the same new nodes), as Virtuoso refuses
+        blank nodes in INSERT DATA (SP031); "" for no quads."""
         ground: dict[str, list[str]] = defaultdict(list)
         blank: dict[str, list[str]] = defaultdict(list)
         for q in quads:
             has_blank = isinstance(q.subject, ox.BlankNode) or isinstance(q.object, ox.BlankNode)
             (blank if has_blank else ground)[str(q.graph_name)].append(f"{q.subject} {q.predicate} {q.object} .")
-        parts = [f"DELETE {{ GRAPH ?g {{ ?s ?p ?o }} }} WHERE {{ GRAPH ?g {{ ?s ?p ?o }} {self._ours} }}"]
+        parts = []
         if ground:
             parts.append(f"INSERT DATA {{\n{_graphs(ground)}\n}}")
         if blank:

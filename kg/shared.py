@@ -1,11 +1,13 @@
 """A store shared by several web replicas: SPARQL servers hold the audience views, a folder holds the rest.
 
 The layout (docs/deploy.md):
-- Per audience, two SPARQL 1.1 servers with the Oxigraph-server layout (`<base>/query`, `<base>/update`),
-  slot 0 and slot 1 (blue/green). A server holds one audience's view and nothing else, as the embedded
-  store's view folders do (kg.access: the visible named graphs, their union as the default graph), so
-  the servers themselves keep the public away from internal graphs: a replica configured without the
-  internal URLs has no connection that can read them.
+- Per audience, two SPARQL 1.1 servers, slot 0 and slot 1 (blue/green): Oxigraph server's layout
+  (`<base>/query`, `<base>/update`) or one URL ending in `/sparql` for both (Virtuoso). A server holds
+  one audience's view and nothing else of ours, as the embedded store's view folders do (kg.access:
+  the visible named graphs, and their union as the default graph, here the named graph
+  DEFAULT_GRAPH that every request names as its default graph), so the servers themselves keep the
+  public away from internal graphs: a replica configured without the internal URLs has no
+  connection that can read them.
 - A shared folder: `current.json` (the live version and its slot), `versions/` (each version as written,
   with the same `version.json` as an embedded version: kg.versions), the write lock and the journal.
 
@@ -35,7 +37,7 @@ from kg.errors import StoreError
 from kg.journal import Journal, now
 from kg.journal import Write as JournalWrite
 from kg.publish import PublishFailed, locked_file, prune, publish_folder, version_folders, write_atomically
-from kg.remote import RESULTS_JSON, RemoteStore
+from kg.remote import RemoteStore
 from kg.results import Serialized, serialize_boolean, serialize_solutions, serialize_triples
 from kg.sparql_text import query_form
 from kg.store import _InternalReads
@@ -43,7 +45,12 @@ from kg.terms import from_json
 from kg.versions import MANIFEST, VersionInfo, list_versions, read_manifest, write_manifest
 
 POINTER = "current.json"
-N_TRIPLES = "application/n-triples"
+GRAPHS = "graphs.json"  # in a version's folder: the named graphs of each audience's view
+DEFAULT_GRAPH = "urn:missiekompas:graph:view-default"  # a view's default graph, held as a named graph
+LOADED_GRAPH = "urn:missiekompas:graph:loaded"  # on each server: the graphs a publish put there
+EMPTY_GRAPH = "urn:missiekompas:graph:empty"  # named where a dataset must hold no graph at all
+_LOADED = "urn:missiekompas:LoadedGraph"
+INSERT_QUADS = 5_000
 DATASET = "dataset.nq"  # a version as written: every named graph and the default graph
 COMPLETE = DATASET  # written before the manifest; a folder is only published once whole (publish_folder)
 # the version a request is pinned to, by shared folder (a process may hold several shared stores)
@@ -61,50 +68,70 @@ class Pointer:
 
 
 class SlotView:
-    """One audience's reads from the server of one slot: the server holds that view and nothing else."""
+    """One audience's reads from the server of one slot. The server holds that view and nothing else of
+    ours; every request names its dataset (the view's default graph, its named graphs), so a server
+    whose default graph is the union of all it holds, or which keeps graphs of its own (Virtuoso),
+    answers the same as one that does not."""
 
     versioned = True  # a version never changes once live: caches may key on cache_key() (web.version_cache)
 
-    def __init__(self, remote: RemoteStore, audience: str, version: str) -> None:
-        self.remote, self.audience, self.version = remote, audience, version
+    def __init__(self, remote: RemoteStore, audience: str, version: str, graphs: tuple[str, ...]) -> None:
+        self.remote, self.audience, self.version, self.graphs = remote, audience, version, graphs
+        self._dataset = protocol_dataset((DEFAULT_GRAPH,), graphs)
 
     def cache_key(self) -> str:
         return f"{self.audience}:shared:{self.version}"
 
+    def dataset(self, default: tuple[str, ...] = (), named: tuple[str, ...] = ()) -> list[tuple[str, str]]:
+        """The protocol dataset of a request: the whole view, or the graphs a user named (default-graph-uri,
+        named-graph-uri), of those in the view only; a graph not in it is an empty one."""
+        if not default and not named:
+            return self._dataset
+        allowed = set(self.graphs)
+        return protocol_dataset(tuple(g for g in default if g in allowed), tuple(g for g in named if g in allowed))
+
     def select(self, sparql: str) -> list[dict[str, Any]]:
-        return self.remote.select(sparql)
+        return self.remote.select(sparql, self._dataset)
 
     def ask(self, sparql: str) -> bool:
-        return self.remote.ask(sparql)
+        return self.remote.ask(sparql, self._dataset)
 
-    def query_to(self, sparql: str, fmt: str, dataset: list[tuple[str, str]] | None = None) -> bytes:
-        return self.remote.query_to(sparql, fmt, dataset)
+    def query_to(self, sparql: str, fmt: str) -> bytes:
+        return self.remote.query_to(sparql, fmt, self._dataset)
 
-    def answer(self, sparql: str, fmt: str, max_rows: int, dataset: list[tuple[str, str]]) -> Serialized:
-        """A user's query, serialised here as the embedded store does it (kg.results: the same
-        formats, and at most `max_rows` rows or triples): the server answers in SPARQL JSON results
-        or N-Triples, which pyoxigraph reads."""
+    def answer(self, sparql: str, fmt: str, max_rows: int, default: tuple[str, ...] = (),
+               named: tuple[str, ...] = ()) -> Serialized:
+        """A user's query, serialised here as the embedded store does it (kg.results: the same formats,
+        at most `max_rows` rows or triples), from the server's answer in SPARQL JSON results or N-Triples
+        (as RemoteStore.query_to gives them, in standard form)."""
+        dataset = self.dataset(default, named)
         try:
             if query_form(sparql) in ("CONSTRUCT", "DESCRIBE"):
-                quads = ox.parse(self.remote.fetch(sparql, N_TRIPLES, dataset), format=ox.RdfFormat.N_TRIPLES)
+                quads = ox.parse(self.remote.query_to(sparql, "nt", dataset), format=ox.RdfFormat.N_TRIPLES)
                 return serialize_triples((q.triple for q in quads), fmt, max_rows)
-            results = ox.parse_query_results(self.remote.fetch(sparql, RESULTS_JSON, dataset),
-                                             ox.QueryResultsFormat.JSON)
+            results = ox.parse_query_results(self.remote.query_to(sparql, "json", dataset), ox.QueryResultsFormat.JSON)
         except SyntaxError as exc:
-            raise StoreError(f"the {self.audience} server answered what is not {fmt}-convertible: {exc}") from exc
+            raise StoreError(f"the {self.audience} server's answer could not be read: {exc}") from exc
         if isinstance(results, ox.QueryBoolean):
             return serialize_boolean(bool(results), fmt)
         return serialize_solutions([v.value for v in results.variables], results, fmt, max_rows)
 
     def quads(self) -> Iterator[ox.Quad]:
-        """Every quad of the view's named graphs (the server holds nothing else)."""
-        body = self.remote.query_to("SELECT ?g ?s ?p ?o WHERE { GRAPH ?g { ?s ?p ?o } }", "json")
+        """Every quad of the view's named graphs."""
+        body = self.remote.query_to("SELECT ?g ?s ?p ?o WHERE { GRAPH ?g { ?s ?p ?o } }", "json", self._dataset)
         for row in json.loads(body)["results"]["bindings"]:
             yield ox.Quad(from_json(row["s"]), from_json(row["p"]), from_json(row["o"]), from_json(row["g"]))
 
     def count(self) -> int:
-        rows = self.remote.select("SELECT (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } }")
+        rows = self.remote.select("SELECT (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } }", self._dataset)
         return int(rows[0]["n"]) if rows else 0
+
+
+def protocol_dataset(default: tuple[str, ...], named: tuple[str, ...]) -> list[tuple[str, str]]:
+    """default-graph-uri and named-graph-uri parameters; an empty side names the empty graph, since
+    leaving a side out lets the server choose."""
+    return [("default-graph-uri", g) for g in default or (EMPTY_GRAPH,)] + \
+        [("named-graph-uri", g) for g in named or (EMPTY_GRAPH,)]
 
 
 class SharedStore(_InternalReads):
@@ -125,12 +152,15 @@ class SharedStore(_InternalReads):
         self.pruned: list[str] = []
 
         def server(base: str) -> RemoteStore:
+            """Oxigraph server's layout (<base>/query, <base>/update), or one URL for both (Virtuoso's /sparql)."""
             base = base.rstrip("/")
-            return RemoteStore(f"{base}/query", f"{base}/update", graph_prefix, token=token, user=user,
-                               password=password, timeout_s=timeout_s)
+            query, update = (base, base) if base.endswith("/sparql") else (f"{base}/query", f"{base}/update")
+            return RemoteStore(query, update, graph_prefix, token=token, user=user, password=password,
+                               timeout_s=timeout_s)
 
         self._slots = {PUBLIC: tuple(server(u) for u in public), INTERNAL: tuple(server(u) for u in internal)}
         self._seen: tuple[tuple[int, int, int], Pointer] | None = None
+        self._graphs: dict[str, dict[str, tuple[str, ...]]] = {}  # version -> audience -> its named graphs
 
     # reading
 
@@ -182,7 +212,22 @@ class SharedStore(_InternalReads):
         if not self._slots[audience]:
             raise StoreError("this replica serves the public view only (MK_SHARED_INTERNAL_URLS is not set)")
         live = self.live()
-        return SlotView(self._slots[audience][live.slot], audience, live.version)
+        return SlotView(self._slots[audience][live.slot], audience, live.version, self._view_graphs(live.version)[audience])
+
+    def _view_graphs(self, version: str) -> dict[str, tuple[str, ...]]:
+        """The named graphs of each audience's view in `version` (read once per version, from its record)."""
+        found = self._graphs.get(version)
+        if found is None:
+            target = self._versions().with_name(version) / GRAPHS
+            try:
+                data = json.loads(target.read_text(encoding="utf-8"))
+                found = {audience: tuple(str(g) for g in data[audience]) for audience in AUDIENCES}
+            except (OSError, ValueError, KeyError, TypeError) as exc:
+                raise StoreError(f"cannot read the graphs of store version {version} ({target}): {exc}") from exc
+            if len(self._graphs) > 8:
+                self._graphs.clear()
+            self._graphs[version] = found
+        return found
 
     def current(self) -> Path | None:
         """The live version's folder in the shared folder (its manifest and dataset); None before the first."""
@@ -256,9 +301,10 @@ class SharedStore(_InternalReads):
             if live is not None:
                 self._wait_for_readers(live)
             folder = self._versions().with_name(name)
+            views = audience_views(quads)
             try:
-                publish_folder(folder, lambda staging: self._record(staging, quads, info))
-                self._load_slot(slot, quads)
+                publish_folder(folder, lambda staging: self._record(staging, quads, info, views))
+                self._load_slot(slot, views)
                 self._point(Pointer(name, slot, time.time()))
             except BaseException as exc:
                 shutil.rmtree(folder, ignore_errors=True)
@@ -273,23 +319,29 @@ class SharedStore(_InternalReads):
         return self.path / "versions" / "v"  # version folders are its siblings: versions/v-<time>
 
     @staticmethod
-    def _record(folder: Path, quads: list[ox.Quad], info: VersionInfo) -> None:
+    def _record(folder: Path, quads: list[ox.Quad], info: VersionInfo, views: dict[str, list[ox.Quad]]) -> None:
+        graphs = {audience: sorted({q.graph_name.value for q in view} - {DEFAULT_GRAPH}) for audience, view in views.items()}
+        (folder / GRAPHS).write_text(json.dumps(graphs, indent=1), encoding="utf-8")
         ox.serialize(quads, output=str(folder / DATASET), format=ox.RdfFormat.N_QUADS)
         write_manifest(folder, info)
 
-    def _load_slot(self, slot: int, quads: list[ox.Quad]) -> None:
-        """Fill slot `slot` of each audience with its view of `quads`, and check what the server holds."""
-        source = ox.Store()
-        source.bulk_extend(quads)
-        policy = read_policy(source)
-        for audience in AUDIENCES:
+    def _load_slot(self, slot: int, views: dict[str, list[ox.Quad]]) -> None:
+        """Fill slot `slot` of each audience with its view, and check what the server then holds. The slot
+        is not live, so this need not be atomic: first the graphs the last publish put there go (the
+        server may hold graphs of its own, which stay) and the new list is written, then the quads."""
+        for audience, view in views.items():
             server = self._slots[audience][slot]
-            view = list(view_quads(source, policy, audience))
-            server.update(f"DROP SILENT ALL ;\n{insert_data(view)}")  # one request: blank nodes stay one node
-            held = server.select("SELECT (COUNT(*) AS ?n) WHERE { { ?s ?p ?o } UNION { GRAPH ?g { ?s ?p ?o } } }")
-            if not held or int(held[0]["n"]) != len(set(view)):
+            graphs = sorted({q.graph_name.value for q in view} | {DEFAULT_GRAPH})
+            before = {str(r["g"]) for r in server.select(f"SELECT ?g WHERE {{ GRAPH <{LOADED_GRAPH}> {{ ?g a <{_LOADED}> }} }}")}
+            drops = [f"DROP SILENT GRAPH <{g}>" for g in sorted(before | {DEFAULT_GRAPH, LOADED_GRAPH})]
+            listing = " ".join(f"<{g}> a <{_LOADED}> ." for g in graphs)
+            server.update(" ;\n".join([*drops, f"INSERT DATA {{ GRAPH <{LOADED_GRAPH}> {{ {listing} }} }}"]))
+            for part in insert_parts(view):
+                server.update(RemoteStore.insert_request(part))
+            held = server.select("SELECT (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } }", protocol_dataset((), tuple(graphs)))
+            if not held or int(held[0]["n"]) != len(view):
                 raise StoreError(f"the {audience} server of slot {slot} ({server.query_url}) holds "
-                                 f"{held[0]['n'] if held else 'no'} quads after loading {len(set(view))}; "
+                                 f"{held[0]['n'] if held else 'no'} quads after loading {len(view)}; "
                                  "the live version is unchanged")
 
     def _point(self, pointer: Pointer) -> None:
@@ -319,15 +371,31 @@ class SharedStore(_InternalReads):
             f"cannot lock the shared store at {self.path}: {exc.strerror or exc}"))
 
 
-def insert_data(quads: Iterable[ox.Quad]) -> str:
-    """One INSERT DATA request: default-graph triples at the top, each named graph in its GRAPH block."""
-    default: list[str] = []
-    named: dict[str, list[str]] = {}
+def insert_parts(quads: list[ox.Quad], size: int = INSERT_QUADS) -> Iterator[list[ox.Quad]]:
+    """The quads in parts of `size` for one update request each (Virtuoso's SPARQL compiler runs out of
+    memory on one INSERT DATA of the default data's 23,000 quads). The quads with a blank node come last,
+    in two parts: those of the named graphs, then their copies in the view's default graph, so a blank
+    node stays one node within each (Virtuoso refuses one blank node in two graphs with HTTP 500; a
+    join of a blank node across the default graph and a named graph finds nothing here)."""
+    ground: list[ox.Quad] = []
+    blank: dict[bool, list[ox.Quad]] = {False: [], True: []}  # in the default graph's copy?
     for q in quads:
-        line = f"{q.subject} {q.predicate} {q.object} ."
-        if isinstance(q.graph_name, ox.DefaultGraph):
-            default.append(line)
+        if isinstance(q.subject, ox.BlankNode) or isinstance(q.object, ox.BlankNode):
+            blank[q.graph_name.value == DEFAULT_GRAPH].append(q)
         else:
-            named.setdefault(str(q.graph_name), []).append(line)
-    blocks = [f"GRAPH {g} {{\n" + "\n".join(lines) + "\n}" for g, lines in named.items()]
-    return "INSERT DATA {\n" + "\n".join([*default, *blocks]) + "\n}"
+            ground.append(q)
+    for start in range(0, len(ground), size):
+        yield ground[start:start + size]
+    yield from (part for part in blank.values() if part)
+
+
+def audience_views(quads: list[ox.Quad]) -> dict[str, list[ox.Quad]]:
+    """Each audience's view of a dataset (kg.access) as its server holds it: the default graph, the
+    union of the current graphs, as the named graph DEFAULT_GRAPH; no quad twice."""
+    source = ox.Store()
+    source.bulk_extend(quads)
+    policy = read_policy(source)
+    default = ox.NamedNode(DEFAULT_GRAPH)
+    return {audience: list(dict.fromkeys(
+        ox.Quad(q.subject, q.predicate, q.object, default) if isinstance(q.graph_name, ox.DefaultGraph) else q
+        for q in view_quads(source, policy, audience))) for audience in AUDIENCES}

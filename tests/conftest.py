@@ -166,11 +166,33 @@ MaxQueryExecutionTime = 60
 def virtuoso_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A real Virtuoso Open Source server on loopback, its database in a temporary folder; yields its
     base URL (SPARQL queries and updates both at {url}/sparql, without sign-in). See docs/virtuoso.md."""
+    try:
+        proc, url = start_virtuoso(tmp_path_factory.mktemp("virtuoso"))
+    except RuntimeError as exc:
+        pytest.fail(str(exc), pytrace=False)
+    try:
+        yield url
+    finally:
+        stop_server(proc)
+
+
+@contextlib.contextmanager
+def running_virtuoso(folder: Path) -> Iterator[str]:
+    """Virtuoso with its database in `folder` (see virtuoso_server), stopped on the way out."""
+    proc, url = start_virtuoso(folder)
+    try:
+        yield url
+    finally:
+        stop_server(proc)
+
+
+def start_virtuoso(folder: Path) -> tuple[subprocess.Popen[bytes], str]:
+    """Start Virtuoso with its database in `folder`, in its own process group, and let its endpoint run
+    updates; its process and base URL. A start that fails stops what it started."""
     binary, isql = shutil.which(VIRTUOSO), shutil.which("isql-vt")
     if binary is None or isql is None:
-        pytest.fail(f"{VIRTUOSO} / isql-vt are missing: run `make system` (as root it installs Debian's "
-                    "virtuoso-opensource), or `sudo apt-get install -y virtuoso-opensource`", pytrace=False)
-    folder = tmp_path_factory.mktemp("virtuoso")
+        raise RuntimeError(f"{VIRTUOSO} / isql-vt are missing: run `make system` (as root it installs Debian's "
+                           "virtuoso-opensource), or `sudo apt-get install -y virtuoso-opensource`")
     sql_port, http_port = free_port(), free_port()
     (folder / "virtuoso.ini").write_text(VIRTUOSO_INI.format(folder=folder, sql_port=sql_port, http_port=http_port))
     with open(folder / "serve.log", "wb") as log:
@@ -187,13 +209,13 @@ def virtuoso_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
                                    capture_output=True, text=True, timeout=SERVER_START_S)
             said = grant.stdout + grant.stderr
             if grant.returncode == 0 and "*** Error" not in said:
-                break
+                return proc, url
             if grant.returncode != 3 or proc.poll() is not None or time.monotonic() > deadline:
                 raise RuntimeError(f"granting SPARQL_UPDATE on Virtuoso failed (isql exit {grant.returncode}):\n{said[-2000:]}")
             time.sleep(0.2)
-        yield url
-    finally:
+    except BaseException:
         stop_server(proc)
+        raise
 
 
 WRITE_TOKEN = "test-write-token-0123456789"

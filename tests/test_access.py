@@ -61,16 +61,17 @@ def assert_no_secret(body: bytes | str, where: str) -> None:
         assert secret not in text, f"{secret!r} leaked through {where}"
 
 
-@pytest.fixture(scope="module", params=["memory", "shared"])
+@pytest.fixture(scope="module", params=["memory", "shared", "shared-virtuoso"])
 def settings(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Settings]:
     """Every test runs on the in-memory store and on the shared-store mode (kg.shared: SPARQL servers
-    that each hold one audience's view, as replicas behind a proxy use them)."""
+    that each hold one audience's view, as replicas behind a proxy use them), over `oxigraph serve`
+    and over Virtuoso."""
     plain = Settings(data_dirs=(TINY, INTERNAL_DATA), store="memory", internal_tokens=(KERNTEAM,), admin_tokens=(ADMIN,))
     if request.param == "memory":
         yield plain
         return
     folder = tmp_path_factory.mktemp("access-shared")
-    with shared_servers(folder) as env:
+    with shared_servers(folder, kind="virtuoso" if request.param == "shared-virtuoso" else "oxigraph") as env:
         shared = shared_settings(env)
         yield replace(plain, store="shared", shared_path=shared.shared_path, index_path=shared.index_path,
                       shared_public_urls=shared.shared_public_urls, shared_internal_urls=shared.shared_internal_urls,
