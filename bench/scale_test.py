@@ -62,7 +62,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from types import FrameType
-from urllib.parse import quote
+from urllib.parse import quote, unquote
 
 import requests
 
@@ -91,10 +91,11 @@ PREFIXES = ("PREFIX mk: <https://w3id.org/missiekompas/ontology#> "
             "PREFIX skos: <http://www.w3.org/2004/02/skos/core#> ")
 QUERIES = (
     "SELECT (COUNT(DISTINCT ?mjp) AS ?mjps) WHERE { ?mjp a mk:MJP }",
-    "SELECT ?s ?label WHERE { ?s skos:prefLabel ?label } ORDER BY ?s ?label LIMIT 50",
-    "SELECT ?programme ?label WHERE { ?programme a mk:Programme ; skos:prefLabel ?label } LIMIT 20",
-    "SELECT ?class (COUNT(?s) AS ?n) WHERE { ?s a ?class } GROUP BY ?class ORDER BY DESC(?n) LIMIT 20",
-)
+    "SELECT ?s ?label WHERE { ?s skos:prefLabel ?label } ORDER BY ?s STR(?label) LANG(?label) LIMIT 50",
+    "SELECT ?programme ?label WHERE { ?programme a mk:Programme ; skos:prefLabel ?label } "
+    "ORDER BY ?programme STR(?label) LANG(?label) LIMIT 20",
+    "SELECT ?class (COUNT(?s) AS ?n) WHERE { ?s a ?class } GROUP BY ?class ORDER BY DESC(?n) ?class LIMIT 20",
+)  # every answer in a total order: the same rows on every engine (checked, see `compared_answers`)
 ENTITY_QUERY = "SELECT DISTINCT ?s WHERE { ?s a ?class . FILTER(STRSTARTS(STR(?class), STR(mk:))) } ORDER BY ?s"
 ENTITIES_USED = 24
 SEARCHES = ("waterstof", "quantum sensors", "circulaire landbouw", "batterij opslag", "zorg dichtbij huis")
@@ -566,6 +567,22 @@ def warm_up(base: str, kinds: list[Kind], rounds: int) -> list[str]:
     return failures
 
 
+def compared_answers(base: str, kinds: list[Kind]) -> dict[str, list[str]]:
+    """What the SPARQL queries and the searches of the mix answer, as rows (sorted) and hit IRIs: every run,
+    on every engine, must get the same before its load is timed."""
+    found = {}
+    for kind in kinds:
+        if kind.name not in ("sparql", "api search"):
+            continue
+        for path in kind.paths:
+            response = requests.get(base + path, headers={"Accept": kind.accept}, timeout=60)
+            response.raise_for_status()
+            data = response.json()
+            found[path] = (sorted(json.dumps(row, sort_keys=True) for row in data["results"]["bindings"])
+                           if kind.name == "sparql" else [hit["iri"] for hit in data["hits"]])
+    return found
+
+
 def run_clients(base: str, kinds: list[Kind], clients: int, seconds: float, began: float,
                 outcomes: list[list[Outcome]]) -> None:
     """`clients` threads, each its own session and a seeded random mix, until `seconds` after `began`;
@@ -600,6 +617,7 @@ class RunResult:
     problems: list[str] = field(default_factory=list)  # what failed the test besides the requests
     extra_versions: set[str] = field(default_factory=set)  # seen after the load, on the survivors
     cpu_s: dict[str, float] = field(default_factory=dict)  # CPU seconds during the load, by part (no kill only)
+    answers: dict[str, list[str]] = field(default_factory=dict)  # compared_answers before the load
     plan: Plan | None = None
 
     @property
@@ -683,6 +701,7 @@ def run_once(procs: Processes, store: Store, folder: Path, nginx: str, plan: Pla
         say(f"nginx on {base} in front of {', '.join(r.address for r in replicas)}")
         kinds = mix(discover_entities(base, Settings().base_uri))
         result.problems += [f"warm-up: {f}" for f in warm_up(base, kinds, rounds=plan.replicas)]
+        result.answers = compared_answers(base, kinds)
         before = {version_of(r.url) for r in replicas}
         say(f"warmed up; the replicas answer from version(s) {sorted(before)}; "
             f"{plan.clients} clients for {plan.seconds:g} s")
@@ -896,6 +915,12 @@ def run(args: argparse.Namespace, nginx: str, folder: Path, procs: Processes) ->
                 plan = replace(plan, label=f"{plan.label} on {engine}")
             results.append(run_once(procs, store, folder / engine, nginx, plan, number))
             number += plan.replicas
+            differ = [path for path, answer in results[-1].answers.items() if results[0].answers.get(path) != answer]
+            if differ:
+                results[-1].problems.append(f"{len(differ)} answers differ from those of {results[0].label}: "
+                                            f"{', '.join(unquote(p)[:80] for p in differ[:3])}")
+            else:
+                say(f"the {len(results[-1].answers)} compared answers are those of {results[0].label}")
         for server in store.servers:
             procs.stop(server)
     return results

@@ -27,7 +27,6 @@ from collections.abc import Callable, Iterable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import pyoxigraph as ox
 
@@ -37,7 +36,7 @@ from kg.errors import StoreError
 from kg.journal import Journal, now
 from kg.journal import Write as JournalWrite
 from kg.publish import PublishFailed, locked_file, prune, publish_folder, version_folders, write_atomically
-from kg.remote import RemoteStore
+from kg.remote import RemoteStore, RemoteView
 from kg.results import Serialized, serialize_boolean, serialize_solutions, serialize_triples
 from kg.sparql_text import query_form
 from kg.store import _InternalReads
@@ -67,7 +66,7 @@ class Pointer:
     since: float
 
 
-class SlotView:
+class SlotView(RemoteView):
     """One audience's reads from the server of one slot. The server holds that view and nothing else of
     ours; every request names its dataset (the view's default graph, its named graphs), so a server
     whose default graph is the union of all it holds, or which keeps graphs of its own (Virtuoso),
@@ -76,8 +75,9 @@ class SlotView:
     versioned = True  # a version never changes once live: caches may key on cache_key() (web.version_cache)
 
     def __init__(self, remote: RemoteStore, audience: str, version: str, graphs: tuple[str, ...]) -> None:
-        self.remote, self.audience, self.version, self.graphs = remote, audience, version, graphs
-        self._dataset = protocol_dataset((DEFAULT_GRAPH,), graphs)
+        super().__init__(remote, audience, (DEFAULT_GRAPH,), graphs)
+        self.version, self.graphs = version, graphs
+        self._dataset = protocol_dataset((DEFAULT_GRAPH,), graphs)  # no named graph: the empty one, not all
 
     def cache_key(self) -> str:
         return f"{self.audience}:shared:{self.version}"
@@ -89,15 +89,6 @@ class SlotView:
             return self._dataset
         allowed = set(self.graphs)
         return protocol_dataset(tuple(g for g in default if g in allowed), tuple(g for g in named if g in allowed))
-
-    def select(self, sparql: str) -> list[dict[str, Any]]:
-        return self.remote.select(sparql, self._dataset)
-
-    def ask(self, sparql: str) -> bool:
-        return self.remote.ask(sparql, self._dataset)
-
-    def query_to(self, sparql: str, fmt: str) -> bytes:
-        return self.remote.query_to(sparql, fmt, self._dataset)
 
     def answer(self, sparql: str, fmt: str, max_rows: int, default: tuple[str, ...] = (),
                named: tuple[str, ...] = ()) -> Serialized:
@@ -268,16 +259,14 @@ class SharedStore(_InternalReads):
             dataset.bulk_extend(self.dataset(previous))
             changes = apply_write(dataset, sparql, base_iri, visibility)
             effects.append(WriteEffect(changes.counts(), True))
-            held = read_manifest(previous).writes if previous else ()
-            quads = list(dataset.quads_for_pattern(None, None, None, None))
-            info = VersionInfo("", "write", now(), who=who, writes=held, changes=changes.counts(), quads=len(quads))
+            writes = read_manifest(previous).writes if previous else ()
             if self.journal is not None:
                 seq = self.journal.next_seq()
                 self.journal.append_write(JournalWrite(seq, now(), who, sparql, base_iri, visibility,
                                                        changes.counts(), name))
-                info = VersionInfo("", "write", info.created, who=who, writes=(*held, seq), changes=info.changes,
-                                   quads=info.quads)
-            return quads, info
+                writes = (*writes, seq)
+            quads = list(dataset.quads_for_pattern(None, None, None, None))
+            return quads, VersionInfo("", "write", now(), who=who, writes=writes, changes=changes.counts())
 
         self.publish(change)
         return effects[0]

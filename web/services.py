@@ -76,7 +76,7 @@ class Services:
         return self._matcher(audience, rebuild=True)
 
     def _matcher(self, audience: str, *, rebuild: bool) -> Matcher:
-        version = self._shared_version(audience)
+        version = self._shared_version()
         with self._matcher_lock:
             opened = self._matcher_versions.get(audience)
             if self._opens_search and version is not None and opened is not None and _newer(version, opened):
@@ -98,11 +98,11 @@ class Services:
                     self._matcher_versions[audience] = version
             return self._matchers[audience]
 
-    def _shared_version(self, audience: str) -> str | None:
-        """The version a shared store answers `audience` from now (the request's, web.version_pin); None
+    def _shared_version(self) -> str | None:
+        """The version a shared store answers from now (the request's, web.version_pin); None
         for the other stores, whose matchers stay as opened."""
         store = self.store
-        return store.view(audience).version if isinstance(store, SharedStore) else None
+        return store.version_name() if isinstance(store, SharedStore) else None
 
     def partners(self, audience: str) -> PartnerFinder:
         """Partner suggestions for `audience`, over its matcher and its view of the store (SearchUnavailable

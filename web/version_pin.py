@@ -7,6 +7,7 @@ while the request runs goes to the other slot, so nothing the request reads chan
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from contextlib import ExitStack
 from typing import Any
 
 from kg.errors import StoreError
@@ -27,12 +28,12 @@ class VersionPin:
         store = self.services.store
         if not isinstance(store, SharedStore):
             return self.app(environ, start_response)
-        try:
-            pin = store.pinned()
-            pointer = pin.__enter__()
-        except StoreError:  # nothing published yet, an unreadable pointer: the route says so itself
-            return self.app(environ, start_response)
-        try:
+        with ExitStack() as pinned:
+            try:
+                pointer = pinned.enter_context(store.pinned())
+            except StoreError:  # nothing published yet, an unreadable pointer: the route says so itself
+                return self.app(environ, start_response)
+
             def start(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:  # noqa: ANN401
                 headers.append((VERSION_HEADER, pointer.version))
                 return start_response(status, headers, exc_info)
@@ -43,5 +44,3 @@ class VersionPin:
             finally:
                 if hasattr(answer, "close"):
                     answer.close()
-        finally:
-            pin.__exit__(None, None, None)
